@@ -1,0 +1,23 @@
+"""Keyscope's entry point: navigation and the home page. Run ``streamlit run app.py``."""
+import streamlit as st
+
+st.set_page_config(page_title="Keyscope", page_icon="🎼", layout="wide")
+
+
+def home() -> None:
+    st.title("🎼 Keyscope")
+    st.markdown(
+        "Find the musical key of recorded music with convolutional networks. "
+        "Explore Million Song Dataset metadata, compare spectrograms per key, "
+        "train and compare CNNs, and test songs of your own. Every view lives in "
+        "the URL: copy the address bar to share what you see."
+    )
+    for page in PAGES:
+        st.page_link(page, label=f"**{page.title}**", icon=page.icon)
+
+
+PAGES = [
+    st.Page("pages/dataset.py", title="Dataset", icon="🗂️", url_path="dataset"),
+]
+
+st.navigation([st.Page(home, title="Home", icon="🏠", default=True), *PAGES]).run()

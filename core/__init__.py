@@ -1,0 +1,6 @@
+"""Keyscope: musical key estimation with convolutional networks.
+
+A plain Python package: everything the dashboard does is importable and
+testable without Streamlit, and reachable as ``python -m core ...``.
+"""
+__version__ = "0.1.0"

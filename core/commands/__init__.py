@@ -1,0 +1,6 @@
+"""One module per ``python -m core`` sub-command.
+
+Each module defines ``HELP`` (one line), ``add_arguments(parser)`` and
+``run(args) -> int``. Heavy imports (TensorFlow, librosa) belong inside
+``run`` so that ``--help`` and light commands start fast.
+"""

@@ -1,0 +1,205 @@
+"""The key vocabulary: every conversion between the ways Keyscope names a key.
+
+Conventions (DESIGN.md): MSD ``key`` 0..11 with C = 0, ``mode`` 1 = major and
+0 = minor; the seed's class index is ``2 * key + mode`` (0 = C minor,
+1 = C major, ..., 23 = B major) and its folder name is ``"key-mode"``.
+Relations and MIREX scores are delegated to :mod:`mir_eval.key`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import mir_eval.key
+
+N_CLASSES = 24
+MAJOR, MINOR = 1, 0
+MODE_NAMES = {MAJOR: "major", MINOR: "minor"}
+SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+# The spelling musicians expect for each tonic and mode (fewest accidentals).
+_PREFERRED = {
+    MAJOR: ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"),
+    MINOR: ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B"),
+}
+_LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_KEY_RE = re.compile(
+    r"^\s*(?P<letter>[A-Ga-g])\s*(?P<accidental>#|♯|b|♭|-|sharp|flat)?\s*"
+    r"(?P<mode>major|minor|maj|min|m|M|dur|moll)?\s*$"
+)
+_MODE_WORDS = {"major": MAJOR, "maj": MAJOR, "M": MAJOR, "dur": MAJOR,
+               "minor": MINOR, "min": MINOR, "m": MINOR, "moll": MINOR}
+
+
+@dataclass(frozen=True, order=True)
+class Key:
+    """A tonic (0..11, C = 0) and a mode (1 major, 0 minor), as the MSD stores them."""
+
+    tonic: int
+    mode: int
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.tonic, int) and 0 <= self.tonic < 12):
+            raise ValueError(f"tonic must be an integer 0..11, got {self.tonic!r}")
+        if self.mode not in (MAJOR, MINOR):
+            raise ValueError(f"mode must be 1 (major) or 0 (minor), got {self.mode!r}")
+
+    # -- constructors -------------------------------------------------------
+    @classmethod
+    def from_index(cls, index: int) -> "Key":
+        """The key of a class index ``2 * key + mode``."""
+        index = int(index)
+        if not 0 <= index < N_CLASSES:
+            raise ValueError(f"class index must be 0..23, got {index}")
+        return cls(index // 2, index % 2)
+
+    @classmethod
+    def from_folder(cls, folder: str) -> "Key":
+        """The key of a seed folder name such as ``"7-1"`` (G major)."""
+        try:
+            tonic, mode = (int(part) for part in str(folder).split("-"))
+        except ValueError:
+            raise ValueError(f"folder name must look like '7-1' (key-mode), got {folder!r}") from None
+        return cls(tonic, mode)
+
+    @classmethod
+    def parse(cls, text: str) -> "Key":
+        """Read a key written by a person: "F# minor", "Gb", "f#m", "A min", "Bb major".
+
+        A bare tonic means major, except that a lower-case letter with a
+        trailing ``m`` ("am", "f#m") means minor as in chord symbols.
+        """
+        match = _KEY_RE.match(str(text).replace("\t", " "))
+        if not match:
+            raise ValueError(f"cannot read {text!r} as a key; write it like 'F# minor', 'Bb major' or 'Am'")
+        tonic = _LETTERS[match["letter"].upper()]
+        accidental = (match["accidental"] or "").lower()
+        if accidental in ("#", "♯", "sharp"):
+            tonic += 1
+        elif accidental in ("b", "♭", "-", "flat"):
+            tonic -= 1
+        mode_word = match["mode"]
+        if mode_word is None:
+            mode = MAJOR
+        elif mode_word in ("M", "m"):
+            mode = _MODE_WORDS[mode_word]
+        else:
+            mode = _MODE_WORDS[mode_word.lower()]
+        return cls(tonic % 12, mode)
+
+    # -- names --------------------------------------------------------------
+    @property
+    def index(self) -> int:
+        """The seed's class index, ``2 * key + mode``."""
+        return 2 * self.tonic + self.mode
+
+    @property
+    def folder(self) -> str:
+        """The seed's folder name, ``"key-mode"``."""
+        return f"{self.tonic}-{self.mode}"
+
+    @property
+    def tonic_name(self) -> str:
+        return _PREFERRED[self.mode][self.tonic]
+
+    @property
+    def mode_name(self) -> str:
+        return MODE_NAMES[self.mode]
+
+    @property
+    def name(self) -> str:
+        """Conventional spelling, e.g. "F# minor", "Bb major"."""
+        return f"{self.tonic_name} {self.mode_name}"
+
+    @property
+    def sharp_name(self) -> str:
+        return f"{SHARP_NAMES[self.tonic]} {self.mode_name}"
+
+    @property
+    def flat_name(self) -> str:
+        return f"{FLAT_NAMES[self.tonic]} {self.mode_name}"
+
+    @property
+    def mir_eval_name(self) -> str:
+        """The spelling :mod:`mir_eval.key` accepts, e.g. "F# minor"."""
+        return self.sharp_name
+
+    @property
+    def camelot(self) -> str:
+        """Camelot wheel code: 8B = C major, 5A = C minor; neighbours are a fifth apart."""
+        major_tonic = self.tonic if self.mode == MAJOR else (self.tonic + 3) % 12
+        number = (major_tonic * 7 + 7) % 12 + 1  # C major -> 8, G major -> 9, F major -> 7
+        return f"{number}{'B' if self.mode == MAJOR else 'A'}"
+
+    @classmethod
+    def from_camelot(cls, code: str) -> "Key":
+        match = re.fullmatch(r"\s*(1[0-2]|[1-9])\s*([ABab])\s*", str(code))
+        if not match:
+            raise ValueError(f"Camelot codes run 1A..12B, got {code!r}")
+        number, letter = int(match[1]), match[2].upper()
+        major_tonic = ((number - 8) * 7) % 12
+        if letter == "B":
+            return cls(major_tonic, MAJOR)
+        return cls((major_tonic - 3) % 12, MINOR)
+
+    # -- relations ----------------------------------------------------------
+    @property
+    def relative(self) -> "Key":
+        """A minor <-> C major: same notes, other mode."""
+        if self.mode == MAJOR:
+            return Key((self.tonic - 3) % 12, MINOR)
+        return Key((self.tonic + 3) % 12, MAJOR)
+
+    @property
+    def parallel(self) -> "Key":
+        """C major <-> C minor: same tonic, other mode."""
+        return Key(self.tonic, 1 - self.mode)
+
+    @property
+    def dominant(self) -> "Key":
+        """The key a perfect fifth above, same mode."""
+        return Key((self.tonic + 7) % 12, self.mode)
+
+    @property
+    def subdominant(self) -> "Key":
+        """The key a perfect fourth above (a fifth below), same mode."""
+        return Key((self.tonic + 5) % 12, self.mode)
+
+    def transpose(self, semitones: int) -> "Key":
+        return Key((self.tonic + int(semitones)) % 12, self.mode)
+
+    def relation_to(self, reference: "Key") -> str:
+        """How this estimate relates to a reference key, in MIREX terms.
+
+        One of "correct", "fifth", "relative", "parallel", "other".
+        """
+        return RELATION_OF_SCORE[mirex_score(reference, self)]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+ALL_KEYS: tuple[Key, ...] = tuple(Key.from_index(i) for i in range(N_CLASSES))
+CLASS_NAMES: tuple[str, ...] = tuple(k.name for k in ALL_KEYS)
+RELATIONS = ("correct", "fifth", "relative", "parallel", "other")
+MIREX_WEIGHTS = {"correct": 1.0, "fifth": 0.5, "relative": 0.3, "parallel": 0.2, "other": 0.0}
+RELATION_OF_SCORE = {weight: name for name, weight in MIREX_WEIGHTS.items()}
+
+
+def circle_of_fifths_order() -> list[Key]:
+    """All 24 keys in Camelot order: 1B, 1A, 2B, 2A ... (each major beside its relative minor)."""
+    return sorted(ALL_KEYS, key=lambda k: (int(k.camelot[:-1]), k.camelot[-1] == "A"))
+
+
+def as_key(value: "Key | str | int") -> Key:
+    """Accept a Key, a class index or a written key name."""
+    if isinstance(value, Key):
+        return value
+    if isinstance(value, (int,)) or (hasattr(value, "__index__") and not isinstance(value, str)):
+        return Key.from_index(int(value))
+    return Key.parse(value)
+
+
+def mirex_score(reference: "Key | str | int", estimate: "Key | str | int") -> float:
+    """MIREX weighted score of one estimate, by :func:`mir_eval.key.weighted_score`."""
+    return float(mir_eval.key.weighted_score(as_key(reference).mir_eval_name, as_key(estimate).mir_eval_name))

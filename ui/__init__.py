@@ -1,0 +1,1 @@
+"""Streamlit glue shared by the pages (URL state, cached loaders). Logic lives in core."""
