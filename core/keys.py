@@ -24,7 +24,7 @@ _PREFERRED = {
 }
 _LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _KEY_RE = re.compile(
-    r"^\s*(?P<letter>[A-Ga-g])\s*(?P<accidental>#|♯|b|♭|-|sharp|flat)?\s*"
+    r"^\s*(?P<letter>[A-Ga-g])\s*(?P<accidental>#|♯|-?sharp|-?flat|b|♭|-)?\s*"
     r"(?P<mode>major|minor|maj|min|m|M|dur|moll)?\s*$"
 )
 _MODE_WORDS = {"major": MAJOR, "maj": MAJOR, "M": MAJOR, "dur": MAJOR,
@@ -74,9 +74,9 @@ class Key:
             raise ValueError(f"cannot read {text!r} as a key; write it like 'F# minor', 'Bb major' or 'Am'")
         tonic = _LETTERS[match["letter"].upper()]
         accidental = (match["accidental"] or "").lower()
-        if accidental in ("#", "♯", "sharp"):
+        if accidental in ("#", "♯") or accidental.endswith("sharp"):
             tonic += 1
-        elif accidental in ("b", "♭", "-", "flat"):
+        elif accidental in ("b", "♭", "-") or accidental.endswith("flat"):
             tonic -= 1
         mode_word = match["mode"]
         if mode_word is None:

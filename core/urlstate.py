@@ -9,7 +9,7 @@ leaving defaults out so that links stay short.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,15 @@ class Param:
             parts = raw.split(",")
             if len(parts) != 2:
                 raise ValueError("expected two numbers 'low,high'")
-            cast: Callable[[str], Any] = int if isinstance(self.default[0], int) else float
-            lo, hi = (self._bounded(cast(p)) for p in parts)
+            lo, hi = (self._bounded(_number(p)) for p in parts)
             if lo > hi:
                 raise ValueError("low is above high")
             return (lo, hi)
         raise TypeError(f"unknown parameter kind {self.kind!r}")
 
     def write(self, value: Any) -> str:
+        if value is None:
+            return ""
         if self.kind == "choices":
             return ",".join(str(v) for v in value)
         if self.kind == "range":
@@ -71,6 +72,11 @@ class Param:
                 return option
         shown = ", ".join(str(o) for o in list(self.options)[:8])
         raise ValueError(f"not one of {shown}{', ...' if len(self.options) > 8 else ''}")
+
+
+def _number(text: str) -> float | int:
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 def parse(params: Mapping[str, Any], schema: Mapping[str, Param]) -> tuple[dict[str, Any], list[str]]:

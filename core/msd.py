@@ -1,0 +1,276 @@
+"""Million Song Dataset metadata in its own HDF5 layout, read and written with h5py.
+
+The MSD stores each track (``TR*.h5``) and the one-million-row summary file
+(``msd_summary_file.h5``) as PyTables tables: compound datasets
+``/metadata/songs``, ``/analysis/songs`` and ``/musicbrainz/songs`` whose
+fields are listed below (from the MSD's ``hdf5_descriptors.py``; PyTables
+orders the fields by name). :func:`read_catalog` reads a summary file, a
+single track file, a subset folder tree (``A/B/C/TR*.h5``) or the seed's
+selection CSV into one DataFrame; :func:`write_summary` and
+:func:`write_track` write the same layout (the bundled corpus, tests and
+benchmarks use them, so the default data and a real MSD copy share one reader).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from core.keys import ALL_KEYS
+
+MAXSTRLEN = 1024
+_S = f"S{MAXSTRLEN}"
+_I, _F = "<i4", "<f8"
+
+# Field name -> numpy dtype, per table, as the MSD's PyTables descriptors define them.
+METADATA_FIELDS = {
+    "analyzer_version": "S32", "artist_7digitalid": _I, "artist_familiarity": _F,
+    "artist_hotttnesss": _F, "artist_id": "S32", "artist_latitude": _F, "artist_location": _S,
+    "artist_longitude": _F, "artist_mbid": "S40", "artist_name": _S, "artist_playmeid": _I,
+    "genre": _S, "idx_artist_terms": _I, "idx_similar_artists": _I, "release": _S,
+    "release_7digitalid": _I, "song_hotttnesss": _F, "song_id": "S32", "title": _S,
+    "track_7digitalid": _I,
+}
+ANALYSIS_FIELDS = {
+    "analysis_sample_rate": _I, "audio_md5": "S32", "danceability": _F, "duration": _F,
+    "end_of_fade_in": _F, "energy": _F, "idx_bars_confidence": _I, "idx_bars_start": _I,
+    "idx_beats_confidence": _I, "idx_beats_start": _I, "idx_sections_confidence": _I,
+    "idx_sections_start": _I, "idx_segments_confidence": _I, "idx_segments_loudness_max": _I,
+    "idx_segments_loudness_max_time": _I, "idx_segments_loudness_start": _I,
+    "idx_segments_pitches": _I, "idx_segments_start": _I, "idx_segments_timbre": _I,
+    "idx_tatums_confidence": _I, "idx_tatums_start": _I, "key": _I, "key_confidence": _F,
+    "loudness": _F, "mode": _I, "mode_confidence": _F, "start_of_fade_out": _F, "tempo": _F,
+    "time_signature": _I, "time_signature_confidence": _F, "track_id": "S32",
+}
+MUSICBRAINZ_FIELDS = {"idx_artist_mbtags": _I, "year": _I}
+TABLES = {
+    "metadata": METADATA_FIELDS,
+    "analysis": ANALYSIS_FIELDS,
+    "musicbrainz": MUSICBRAINZ_FIELDS,
+}
+# Per-track arrays beside the tables (empty in files Keyscope writes; never read).
+_TRACK_ARRAYS = {
+    "metadata": ("similar_artists", "artist_terms", "artist_terms_freq", "artist_terms_weight"),
+    "analysis": ("bars_confidence", "bars_start", "beats_confidence", "beats_start",
+                 "sections_confidence", "sections_start", "segments_confidence",
+                 "segments_loudness_max", "segments_loudness_max_time", "segments_loudness_start",
+                 "segments_start", "tatums_confidence", "tatums_start"),
+    "musicbrainz": ("artist_mbtags", "artist_mbtags_count"),
+}
+
+# The catalog's columns: where each comes from.
+CATALOG_SOURCES = {
+    "track_id": "analysis", "song_id": "metadata", "artist_name": "metadata", "title": "metadata",
+    "release": "metadata", "year": "musicbrainz", "duration": "analysis", "tempo": "analysis",
+    "loudness": "analysis", "key": "analysis", "key_confidence": "analysis", "mode": "analysis",
+    "mode_confidence": "analysis",
+}
+CATALOG_COLUMNS = list(CATALOG_SOURCES)
+TEXT_COLUMNS = ("track_id", "song_id", "artist_name", "title", "release")
+# The seed notebook's selection CSV (songs_conf=75_tracks_filt.csv).
+SEED_CSV_COLUMNS = ["key", "key_confidence", "mode", "mode_confidence", "track_id", "song_id",
+                    "artist_name", "song_title"]
+_READ_BLOCK = 65_536  # rows decoded at a time: bounds memory on the million-row file
+
+
+class MSDError(Exception):
+    """A file that is missing, broken, or not in the MSD layout. The message names the file."""
+
+
+def read_catalog(path: str | os.PathLike, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """The track catalog of a summary file, a track file, a subset folder or a seed CSV.
+
+    Columns: :data:`CATALOG_COLUMNS` plus ``class_index`` (``2*key+mode``) and
+    ``key_name`` ("F# minor"). ``progress(done, total)`` is called while a
+    folder tree is read. Raises :class:`MSDError` naming the file on any failure.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise MSDError(f"{path}: no such file or folder")
+    if path.is_dir():
+        frame = _read_tree(path, progress)
+    elif path.suffix.lower() == ".csv":
+        frame = _read_seed_csv(path)
+    else:
+        frame = _read_h5(path)
+    return with_key_columns(frame)
+
+
+def with_key_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``class_index`` and ``key_name``; rows with an impossible key/mode are dropped."""
+    valid = frame["key"].between(0, 11) & frame["mode"].isin((0, 1))
+    frame = frame.loc[valid].reset_index(drop=True)
+    frame["class_index"] = (2 * frame["key"] + frame["mode"]).astype("int8")
+    names = pd.Categorical.from_codes(frame["class_index"], categories=[k.name for k in ALL_KEYS])
+    frame["key_name"] = names
+    return frame
+
+
+def _read_h5(path: Path) -> pd.DataFrame:
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as err:
+        raise MSDError(f"{path}: not a readable HDF5 file ({err})") from None
+    try:
+        with handle:
+            return _read_tables(handle, path)
+    except MSDError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError) as err:
+        raise MSDError(f"{path}: broken or truncated MSD file ({err})") from None
+
+
+def _read_tables(handle: h5py.File, path: Path) -> pd.DataFrame:
+    datasets = {}
+    for table in TABLES:
+        name = f"/{table}/songs"
+        dataset = handle.get(name)
+        if not isinstance(dataset, h5py.Dataset) or dataset.dtype.names is None:
+            raise MSDError(f"{path}: not in the MSD layout (no compound dataset {name})")
+        missing = [c for c, t in CATALOG_SOURCES.items() if t == table and c not in dataset.dtype.names]
+        if missing:
+            raise MSDError(f"{path}: {name} lacks the MSD field(s) {', '.join(missing)}")
+        datasets[table] = dataset
+    rows = {len(d) for d in datasets.values()}
+    if len(rows) != 1:
+        raise MSDError(f"{path}: the MSD tables disagree on the number of tracks ({sorted(rows)})")
+    n_rows = rows.pop()
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in CATALOG_COLUMNS}
+    for start in range(0, n_rows, _READ_BLOCK):
+        stop = min(start + _READ_BLOCK, n_rows)
+        for table, dataset in datasets.items():
+            wanted = [c for c, t in CATALOG_SOURCES.items() if t == table]
+            block = dataset.fields(wanted)[start:stop]
+            for column in wanted:
+                values = block[column]
+                columns[column].append(_decode(values) if column in TEXT_COLUMNS else values)
+    frame = pd.DataFrame({c: np.concatenate(parts) if parts else np.array([]) for c, parts in columns.items()})
+    return _typed(frame)
+
+
+def _decode(values: np.ndarray) -> np.ndarray:
+    return np.array([v.decode("utf-8", "replace") for v in values.tolist()], dtype=object)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in TEXT_COLUMNS:
+        frame[column] = frame[column].astype("string")
+    for column in ("key", "mode"):
+        frame[column] = frame[column].astype("int8")
+    frame["year"] = frame["year"].astype("int16")
+    for column in ("duration", "tempo", "loudness"):
+        frame[column] = frame[column].astype("float32")
+    for column in ("key_confidence", "mode_confidence"):  # compared with slider values: keep float64
+        frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def _read_tree(folder: Path, progress: Callable[[int, int], None] | None) -> pd.DataFrame:
+    files = sorted(folder.rglob("*.h5"))
+    if not files:
+        raise MSDError(f"{folder}: no .h5 track files in this folder or below")
+    frames = []
+    for done, file in enumerate(files, 1):
+        frames.append(_read_h5(file))
+        if progress:
+            progress(done, len(files))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _read_seed_csv(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise MSDError(f"{path}: not a readable CSV file ({err})") from None
+    missing = [c for c in SEED_CSV_COLUMNS if c not in frame.columns]
+    if missing:
+        raise MSDError(f"{path}: not a seed selection CSV (missing column(s) {', '.join(missing)})")
+    frame = frame.rename(columns={"song_title": "title"})
+    for column, default in (("release", ""), ("year", 0), ("duration", np.nan), ("tempo", np.nan),
+                            ("loudness", np.nan)):
+        if column not in frame.columns:
+            frame[column] = default
+    try:
+        return _typed(frame[CATALOG_COLUMNS].copy())
+    except (ValueError, TypeError) as err:
+        raise MSDError(f"{path}: a column holds values of the wrong type ({err})") from None
+
+
+# -- writing ------------------------------------------------------------------------------
+
+def _table_array(frame: pd.DataFrame, fields: dict[str, str]) -> np.ndarray:
+    """One MSD table's records for ``frame``; fields it lacks get the MSD's empty values."""
+    records = np.zeros(len(frame), dtype=np.dtype(sorted(fields.items())))
+    for name, dtype in fields.items():
+        if name not in frame.columns:
+            if dtype == _F:
+                records[name] = np.nan
+            continue
+        column = frame[name]
+        if dtype.startswith("S"):
+            records[name] = [str(v).encode("utf-8")[: int(dtype[1:])] for v in column.fillna("").tolist()]
+        else:
+            records[name] = column.to_numpy(dtype=np.dtype(dtype), na_value=0 if dtype == _I else np.nan)
+    return records
+
+
+def _write_table(group: h5py.Group, records: np.ndarray, title: str) -> None:
+    dataset = group.create_dataset(
+        "songs", data=records, maxshape=(None,), chunks=(min(max(len(records), 1), 512),),
+        compression="gzip", compression_opts=1, shuffle=True,
+    )
+    # The attributes PyTables writes on a table, so PyTables-based tools accept our files.
+    dataset.attrs["CLASS"] = np.bytes_("TABLE")
+    dataset.attrs["VERSION"] = np.bytes_("2.6")
+    dataset.attrs["TITLE"] = np.bytes_(title)
+    dataset.attrs["NROWS"] = np.int64(len(records))
+    for i, name in enumerate(records.dtype.names):
+        dataset.attrs[f"FIELD_{i}_NAME"] = np.bytes_(name)
+
+
+def _write_file(path: Path, frame: pd.DataFrame, with_arrays: bool) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with h5py.File(tmp, "w") as handle:
+        for table, fields in TABLES.items():
+            group = handle.create_group(table)
+            group.attrs["CLASS"] = np.bytes_("GROUP")
+            _write_table(group, _table_array(frame, fields), f"table of {table}")
+            if with_arrays:
+                for name in _TRACK_ARRAYS[table]:
+                    textual = name in ("similar_artists", "artist_terms", "artist_mbtags")
+                    group.create_dataset(name, shape=(0,), dtype="S256" if textual else "<f8")
+    os.replace(tmp, path)  # never leave a half-written file under the real name
+
+
+def write_summary(path: str | os.PathLike, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` (catalog columns, any other MSD fields optional) as an MSD summary file."""
+    path = Path(path)
+    _write_file(path, frame, with_arrays=False)
+    return path
+
+
+def write_track(path: str | os.PathLike, row: pd.Series | dict) -> Path:
+    """Write one track as an MSD ``TR*.h5`` file (tables of one row and the per-track arrays)."""
+    path = Path(path)
+    _write_file(path, pd.DataFrame([dict(row)]), with_arrays=True)
+    return path
+
+
+def write_subset_tree(root: str | os.PathLike, frame: pd.DataFrame) -> list[Path]:
+    """Write each row as ``root/A/B/C/TRABC....h5``, the MSD subset's folder tree."""
+    root = Path(root)
+    written = []
+    for row in frame.to_dict("records"):
+        track_id = str(row["track_id"])
+        written.append(write_track(root / track_id[2] / track_id[3] / track_id[4] / f"{track_id}.h5", row))
+    return written
+
+
+def seed_selection(frame: pd.DataFrame) -> pd.DataFrame:
+    """The catalog rows with the seed's CSV columns (``title`` becomes ``song_title``)."""
+    return frame.rename(columns={"title": "song_title"})[SEED_CSV_COLUMNS]

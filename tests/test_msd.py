@@ -1,0 +1,118 @@
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import msd
+from core.msd import MSDError, read_catalog
+from tests.conftest import make_catalog_frame
+
+
+def test_summary_file_has_the_msd_layout(summary_file, catalog_frame):
+    with h5py.File(summary_file) as handle:
+        for table, fields in msd.TABLES.items():
+            songs = handle[f"/{table}/songs"]
+            assert songs.dtype.names == tuple(sorted(fields))  # PyTables orders fields by name
+            assert songs.attrs["CLASS"] == b"TABLE" and len(songs) == len(catalog_frame)
+        assert handle["/metadata/songs"].dtype["artist_name"] == np.dtype("S1024")
+        assert handle["/analysis/songs"].dtype["key"] == np.dtype("<i4")
+        assert handle["/musicbrainz/songs"]["year"].tolist() == catalog_frame["year"].tolist()
+
+
+def test_summary_file_round_trips(summary_file, catalog_frame):
+    catalog = read_catalog(summary_file)
+    assert list(catalog.columns[: len(msd.CATALOG_COLUMNS)]) == msd.CATALOG_COLUMNS
+    assert catalog["track_id"].tolist() == catalog_frame["track_id"].tolist()
+    assert catalog["title"].tolist() == catalog_frame["title"].tolist()
+    np.testing.assert_allclose(catalog["key_confidence"], catalog_frame["key_confidence"])
+    assert (catalog["class_index"] == 2 * catalog_frame["key"] + catalog_frame["mode"]).all()
+    row = catalog.iloc[0]
+    assert row["key_name"].endswith("major" if row["mode"] == 1 else "minor")
+
+
+def test_track_file_and_subset_tree(tmp_path, catalog_frame):
+    one = catalog_frame.iloc[3]
+    track = msd.write_track(tmp_path / f"{one.track_id}.h5", one)
+    with h5py.File(track) as handle:
+        assert "segments_start" in handle["analysis"] and "artist_terms" in handle["metadata"]
+    catalog = read_catalog(track)
+    assert len(catalog) == 1 and catalog.loc[0, "track_id"] == one.track_id
+
+    files = msd.write_subset_tree(tmp_path / "subset", catalog_frame.head(30))
+    first = files[0].relative_to(tmp_path / "subset")
+    assert first.parts[:3] == tuple(catalog_frame.loc[0, "track_id"][2:5])
+    seen = []
+    tree = read_catalog(tmp_path / "subset", progress=lambda done, total: seen.append((done, total)))
+    assert sorted(tree["track_id"]) == sorted(catalog_frame.head(30)["track_id"])
+    assert seen[-1] == (30, 30)
+
+
+def test_unicode_and_long_strings_survive(tmp_path):
+    frame = make_catalog_frame(3)
+    frame.loc[0, "artist_name"] = "Björk & Sigur Rós"
+    frame.loc[1, "title"] = "x" * 2000
+    catalog = read_catalog(msd.write_summary(tmp_path / "s.h5", frame))
+    assert catalog.loc[0, "artist_name"] == "Björk & Sigur Rós"
+    assert catalog.loc[1, "title"] == "x" * 1024  # the MSD's fixed width
+
+
+def test_seed_csv_is_read_and_written(tmp_path, summary_file):
+    out = tmp_path / "sel.csv"
+    result = subprocess.run([sys.executable, "-m", "core", "msd", str(summary_file),
+                             "--min-key-confidence", "0.5", "--min-mode-confidence", "0.6", "--out", str(out)],
+                            capture_output=True, text=True, check=True)
+    catalog = read_catalog(summary_file)
+    expected = ((catalog.key_confidence >= 0.5) & (catalog.mode_confidence >= 0.6)).sum()
+    assert f"tracks: {len(catalog)}" in result.stdout
+    assert f"selected (key_confidence >= 0.5, mode_confidence >= 0.6): {expected}" in result.stdout
+    written = pd.read_csv(out, index_col=0)
+    assert list(written.columns) == msd.SEED_CSV_COLUMNS and len(written) == expected
+    again = read_catalog(out)
+    assert sorted(again["track_id"]) == sorted(written["track_id"])
+
+
+def _broken_files(tmp_path, summary_file):
+    text = tmp_path / "notes.h5"
+    text.write_text("this is not HDF5")
+    truncated = tmp_path / "truncated.h5"
+    truncated.write_bytes(summary_file.read_bytes()[: summary_file.stat().st_size // 3])
+    empty = tmp_path / "empty.h5"
+    empty.write_bytes(b"")
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as handle:
+        handle["data"] = np.arange(10)
+    missing_field = tmp_path / "missing_field.h5"
+    msd.write_summary(missing_field, make_catalog_frame(5))
+    with h5py.File(missing_field, "r+") as handle:
+        del handle["/analysis/songs"]
+        handle["/analysis/songs"] = np.zeros(5, dtype=[("track_id", "S32"), ("duration", "<f8")])
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("a,b\n1,2\n")
+    return [text, truncated, empty, other, missing_field, bad_csv, tmp_path / "does-not-exist.h5",
+            tmp_path / "no-h5-here"]
+
+
+def test_broken_inputs_give_one_clear_error_naming_the_file(tmp_path, summary_file):
+    (tmp_path / "no-h5-here").mkdir()
+    for path in _broken_files(tmp_path, summary_file):
+        with pytest.raises(MSDError) as info:
+            read_catalog(path)
+        assert str(path) in str(info.value)
+
+
+def test_cli_reports_a_broken_file_without_a_traceback(tmp_path):
+    bad = tmp_path / "bad.h5"
+    bad.write_text("nope")
+    result = subprocess.run([sys.executable, "-m", "core", "msd", str(bad)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert str(bad) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_invalid_key_values_are_dropped(tmp_path):
+    frame = make_catalog_frame(10)
+    frame.loc[0, "key"] = -1
+    frame.loc[1, "mode"] = 3
+    assert len(read_catalog(msd.write_summary(tmp_path / "s.h5", frame))) == 8
