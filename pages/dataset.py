@@ -1,0 +1,114 @@
+"""Dataset: select MSD tracks by key and mode confidence, as the capstone did, and see what is left."""
+import altair as alt
+import streamlit as st
+
+from core import paths
+from core.catalog import DEFAULT_MIN_CONFIDENCE, Selection, class_counts, confidence_histogram, select, year_bounds
+from core.keys import MODE_NAMES, SHARP_NAMES
+from core.msd import MSDError, seed_selection
+from core.urlstate import Param
+from ui.data import load_catalog
+from ui.url import read_view, seed_widgets, write_view
+
+PAGE_SIZE = 100
+SCHEMA = {
+    "ds_src": Param("str", ""),
+    "ds_kc": Param("float", DEFAULT_MIN_CONFIDENCE, 0.0, 1.0),
+    "ds_mc": Param("float", DEFAULT_MIN_CONFIDENCE, 0.0, 1.0),
+    "ds_keys": Param("choices", [], options=list(range(12))),
+    "ds_modes": Param("choices", [], options=[1, 0]),
+    "ds_years": Param("range", None, 0, 3000),
+    "ds_q": Param("str", ""),
+    "ds_page": Param("int", 1, 1, None),
+}
+
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def selection_csv(source: str, selection: Selection) -> bytes:
+    return seed_selection(select(load_catalog(source or paths.DEFAULT_CATALOG), selection)).to_csv().encode()
+
+
+st.title("🗂️ Dataset")
+st.caption("Million Song Dataset metadata: the Echo Nest's key and mode estimates with their confidences. "
+           "The capstone kept tracks with both confidences at 0.75 or more.")
+view = read_view(SCHEMA)
+seed_widgets({k: v for k, v in view.items() if k != "ds_years"})
+
+source = st.text_input(
+    "Catalog", key="ds_src", placeholder=f"bundled corpus ({paths.DEFAULT_CATALOG.relative_to(paths.ROOT)})",
+    help="An MSD summary file (msd_summary_file.h5), a subset folder (A/B/C/TR*.h5), one TR*.h5 file, "
+         "or the seed's selection CSV. Leave empty for the bundled corpus.",
+).strip()
+try:
+    catalog = load_catalog(source or paths.DEFAULT_CATALOG)
+except MSDError as err:
+    if not source:
+        st.info("The bundled corpus is not built yet: run `python -m core corpus` to create it.")
+    else:
+        st.error(f"Cannot read this catalog. {err}")
+    st.stop()
+
+lo_year, hi_year = year_bounds(catalog)
+years = view["ds_years"] or (lo_year, hi_year)
+if "ds_years" not in st.session_state:
+    st.session_state["ds_years"] = (max(lo_year, min(years[0], hi_year)), min(hi_year, max(years[1], lo_year)))
+
+left, right = st.columns(2)
+left.slider("Minimum key confidence", 0.0, 1.0, step=0.01, key="ds_kc")
+right.slider("Minimum mode confidence", 0.0, 1.0, step=0.01, key="ds_mc")
+c1, c2, c3, c4 = st.columns([3, 2, 3, 3])
+c1.multiselect("Keys", list(range(12)), format_func=lambda k: SHARP_NAMES[k], key="ds_keys", placeholder="all keys")
+c2.multiselect("Modes", [1, 0], format_func=MODE_NAMES.get, key="ds_modes", placeholder="both")
+if lo_year < hi_year:
+    c3.slider("Year (unknown years always kept)", lo_year, hi_year, key="ds_years")
+c4.text_input("Artist or title contains", key="ds_q")
+
+state = st.session_state
+selection = Selection(state.ds_kc, state.ds_mc, state.ds_keys, state.ds_modes,
+                      tuple(state.ds_years) if lo_year < hi_year else None, state.ds_q)
+selected = select(catalog, selection)
+
+m1, m2, m3 = st.columns(3)
+m1.metric("Tracks in catalog", f"{len(catalog):,}")
+m2.metric("Selected", f"{len(selected):,}")
+m3.metric("Share", f"{len(selected) / max(len(catalog), 1):.1%}")
+
+counts = class_counts(selected)
+st.subheader("Tracks per key and mode")
+st.altair_chart(
+    alt.Chart(counts).mark_bar().encode(
+        x=alt.X("key_name:N", sort=list(counts["key_name"]), title="key-mode class (index 2·key+mode)"),
+        y=alt.Y("count:Q", title="tracks"),
+        color=alt.Color("mode_name:N", title="mode"),
+        tooltip=["key_name", "class_index", "count"],
+    ),
+    width="stretch",
+)
+st.subheader("Confidence of the selection")
+st.altair_chart(
+    alt.Chart(confidence_histogram(selected)).mark_bar().encode(
+        x=alt.X("bin_start:Q", bin=alt.Bin(binned=True, step=0.05), title="confidence"),
+        x2="bin_end:Q",
+        y=alt.Y("count:Q", title="tracks"),
+        column=alt.Column("field:N", title=None),
+        tooltip=["field", "bin_start", "count"],
+    ),
+    width="content",
+)
+
+st.subheader("Matching tracks")
+pages = max(1, -(-len(selected) // PAGE_SIZE))
+state.ds_page = min(state.ds_page, pages)
+page = st.number_input(f"Page (of {pages:,}, {PAGE_SIZE} rows each)", 1, pages, key="ds_page")
+shown = selected.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+st.dataframe(shown.drop(columns=["class_index"]), hide_index=True, width="stretch")
+st.download_button(
+    "Download the selection (CSV, the seed's columns)",
+    selection_csv(source, selection),
+    file_name="selection.csv", mime="text/csv",
+)
+
+write_view({name: state[name] for name in SCHEMA if name in state} | {
+    "ds_years": None if tuple(state.get("ds_years", (lo_year, hi_year))) == (lo_year, hi_year) else tuple(state.ds_years),
+}, SCHEMA)
