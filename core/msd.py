@@ -218,28 +218,27 @@ def _table_array(frame: pd.DataFrame, fields: dict[str, str]) -> np.ndarray:
     return records
 
 
-def _write_table(group: h5py.Group, records: np.ndarray, title: str) -> None:
-    dataset = group.create_dataset(
-        "songs", data=records, maxshape=(None,), chunks=(min(max(len(records), 1), 512),),
-        compression="gzip", compression_opts=1, shuffle=True,
-    )
-    # The attributes PyTables writes on a table, so PyTables-based tools accept our files.
-    dataset.attrs["CLASS"] = np.bytes_("TABLE")
-    dataset.attrs["VERSION"] = np.bytes_("2.6")
-    dataset.attrs["TITLE"] = np.bytes_(title)
-    dataset.attrs["NROWS"] = np.int64(len(records))
-    for i, name in enumerate(records.dtype.names):
-        dataset.attrs[f"FIELD_{i}_NAME"] = np.bytes_(name)
-
-
 def _write_file(path: Path, frame: pd.DataFrame, with_arrays: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    n_rows = len(frame)
     with h5py.File(tmp, "w") as handle:
         for table, fields in TABLES.items():
             group = handle.create_group(table)
             group.attrs["CLASS"] = np.bytes_("GROUP")
-            _write_table(group, _table_array(frame, fields), f"table of {table}")
+            dtype = np.dtype(sorted(fields.items()))
+            songs = group.create_dataset(
+                "songs", shape=(n_rows,), dtype=dtype, maxshape=(None,), chunks=(min(max(n_rows, 1), 512),),
+                compression="gzip", compression_opts=1, shuffle=True,
+            )
+            for start in range(0, n_rows, _READ_BLOCK):  # in blocks: S1024 fields are large
+                songs[start:start + _READ_BLOCK] = _table_array(frame.iloc[start:start + _READ_BLOCK], fields)
+            # The attributes PyTables writes on a table, so PyTables-based tools accept our files.
+            for name, value in (("CLASS", "TABLE"), ("VERSION", "2.6"), ("TITLE", f"table of {table}")):
+                songs.attrs[name] = np.bytes_(value)
+            songs.attrs["NROWS"] = np.int64(n_rows)
+            for i, name in enumerate(dtype.names):
+                songs.attrs[f"FIELD_{i}_NAME"] = np.bytes_(name)
             if with_arrays:
                 for name in _TRACK_ARRAYS[table]:
                     textual = name in ("similar_artists", "artist_terms", "artist_mbtags")

@@ -1,0 +1,82 @@
+"""Scale benchmark: a one-million-row MSD summary file, loaded and filtered.
+
+Generates ``bench/out/msd_summary_1m.h5`` in the MSD layout (once; reused
+after), then times reading the catalog and applying a filter change, each the
+median of several runs. Prints the figures and writes ``bench/out/msd_scale.json``.
+
+    python bench/msd_scale.py [--rows 1000000] [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core import msd  # noqa: E402
+from core.catalog import Selection, class_counts, select  # noqa: E402
+from tests.conftest import make_catalog_frame  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d")}
+
+
+def timed(fn, repeats: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def main() -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"msd_summary_{args.rows}.h5"
+    generate_s = None
+    if not path.exists():
+        start = time.perf_counter()
+        msd.write_summary(path, make_catalog_frame(args.rows, seed=0))
+        generate_s = time.perf_counter() - start
+    load_s, catalog = timed(lambda: msd.read_catalog(path), args.repeats)
+    moves = [Selection(c, c) for c in (0.75, 0.5, 0.9)]
+    filter_s, _ = timed(lambda: [class_counts(select(catalog, s)) for s in moves], args.repeats)
+    text_s, _ = timed(lambda: select(catalog, Selection(0.5, 0.5, text="artist 3")), args.repeats)
+    results = {
+        "rows": len(catalog),
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+        "generate_s": None if generate_s is None else round(generate_s, 2),
+        "load_s": round(load_s, 3),
+        "filter_change_s": round(filter_s / len(moves), 4),
+        "text_filter_s": round(text_s, 4),
+        "catalog_memory_mb": round(catalog.memory_usage(deep=True).sum() / 1e6, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "repeats": args.repeats,
+        "machine": machine(),
+    }
+    (OUT / "msd_scale.json").write_text(json.dumps(results, indent=2))
+    for name, value in results.items():
+        print(f"{name:>18}: {value}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
