@@ -1,0 +1,55 @@
+"""``python -m core train``: train a key CNN as a cached run (same settings again: the stored run at once)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+HELP = "train a key CNN (keynet or the capstone's seed network) as a cached, resumable run"
+
+_SETTINGS = ("model", "loss", "optimizer", "lr", "momentum", "epochs", "batch_size", "data", "split_seed",
+             "test_fraction", "val_fraction", "representation")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", choices=["keynet", "seed"], default="keynet",
+                        help="start from these settings (seed: the capstone's MSE/SGD setup); default keynet")
+    parser.add_argument("--model", choices=["keynet", "seed"])
+    parser.add_argument("--representation", help="feature representation name (recorded in the config)")
+    parser.add_argument("--loss", choices=["categorical_crossentropy", "mse"])
+    parser.add_argument("--optimizer", choices=["adam", "sgd"])
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--momentum", type=float)
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", dest="batch_size", type=int)
+    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                        help="random transposition per example (label follows)")
+    parser.add_argument("--data", help="'synthetic:N' or 'corpus'")
+    parser.add_argument("--split-seed", dest="split_seed", type=int)
+    parser.add_argument("--test-fraction", dest="test_fraction", type=float)
+    parser.add_argument("--val-fraction", dest="val_fraction", type=float)
+    parser.add_argument("--config", metavar="JSON", help="a whole RunConfig as JSON (overrides everything else)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.training import RunConfig, preset, train
+
+    try:
+        if args.config:
+            config = RunConfig.from_dict(json.loads(args.config))
+        else:
+            overrides = {name: getattr(args, name) for name in (*_SETTINGS, "augment")
+                         if getattr(args, name, None) is not None}
+            config = preset(args.preset, **overrides)
+    except (ValueError, TypeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        run_ = train(config, verbose=1 if sys.stdout.isatty() else 2)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(("served from cache: " if run_.cached else "") + f"run {run_.id} ({run_.state})")
+    print(f"folder: {run_.folder}")
+    print(f"metrics: {json.dumps(run_.metrics)}")
+    return 0 if run_.state in ("finished", "stopped") else 1

@@ -1,0 +1,106 @@
+"""Training data for key CNNs: loading by a data spec, grouped stratified splits, transposition.
+
+A data spec is a string in a run's config:
+
+* ``"synthetic:N"`` -- N generated semitone-grid examples (key-profile tones plus
+  noise), grouped in songs of 4 transpositions like the corpus; for tests and demos.
+* ``"corpus"`` -- the bundled corpus features from :mod:`core.feature_store`
+  (available once that module and ``data/corpus/`` exist).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.keys import N_CLASSES, Key
+
+# Krumhansl-Kessler profiles, C major / C minor, used only to generate synthetic examples.
+_KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+@dataclass
+class Dataset:
+    """Examples ``x`` (n, freq, time, 1), class indices ``y``, and per-example track and song ids."""
+
+    x: np.ndarray
+    y: np.ndarray
+    track_ids: np.ndarray
+    song_ids: np.ndarray
+    semitone_axis: bool = True  # rows are semitones, so transposition is a shift along axis 1
+
+    def subset(self, index: np.ndarray) -> "Dataset":
+        return Dataset(self.x[index], self.y[index], self.track_ids[index], self.song_ids[index], self.semitone_axis)
+
+
+def synthetic(n: int, shape: tuple[int, int] = (36, 16), seed: int = 0) -> Dataset:
+    """``n`` semitone-grid examples of ``shape`` (3 octaves x frames) whose energy follows the key's profile."""
+    rng = np.random.default_rng(seed)
+    rows, cols = shape
+    y = np.arange(n) % N_CLASSES
+    rng.shuffle(y)
+    x = np.empty((n, rows, cols, 1), np.float32)
+    for i, index in enumerate(y):
+        key = Key.from_index(int(index))
+        profile = np.roll(_KK_MAJOR if key.mode else _KK_MINOR, key.tonic)
+        profile = (profile - profile.min()) / np.ptp(profile)
+        grid = np.resize(profile, rows)[:, None] * rng.random((rows, cols))
+        x[i, :, :, 0] = grid + 0.3 * rng.random((rows, cols))
+    songs = np.array([f"SO{i // 4:06d}" for i in range(n)])
+    return Dataset(x, y.astype(np.int64), np.array([f"TRSYN{i:06d}" for i in range(n)]), songs)
+
+
+def load(spec: str, input_shape: tuple[int, int, int], seed: int = 0) -> Dataset:
+    """The examples named by a data spec, shaped for ``input_shape``."""
+    if spec.startswith("synthetic:"):
+        try:
+            n = int(spec.split(":", 1)[1])
+        except ValueError:
+            raise ValueError(f"data spec {spec!r}: write 'synthetic:N' with N a whole number") from None
+        return synthetic(n, tuple(input_shape[:2]), seed)
+    if spec == "corpus":
+        return _corpus(input_shape)
+    raise ValueError(f"unknown data spec {spec!r}; use 'synthetic:N' or 'corpus'")
+
+
+def _corpus(input_shape: tuple[int, int, int]) -> Dataset:
+    """Hook for the bundled corpus: features from :mod:`core.feature_store` once it exists."""
+    try:
+        from core import feature_store  # noqa: F401  (lands with the features engineer's work)
+    except ImportError:
+        raise ValueError("the 'corpus' data spec needs core.feature_store and data/corpus/, which are not "
+                         "available yet; use 'synthetic:N'") from None
+    raise ValueError("corpus loading is not wired to core.feature_store yet; use 'synthetic:N'")
+
+
+def split(data: Dataset, test_fraction: float, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train/validation/test indices, stratified by class and grouped by song (no song in two parts).
+
+    Stratification needs as many examples per class as folds; tiny sets fall back to a grouped shuffle.
+    """
+    import warnings
+
+    from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
+
+    def cut(index: np.ndarray, fraction: float, salt: int) -> tuple[np.ndarray, np.ndarray]:
+        folds = max(2, round(1 / fraction))
+        if np.bincount(data.y[index]).max() >= folds:
+            splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed + salt)
+        else:  # too few examples per class to stratify: still grouped by song
+            splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed + salt)
+        with warnings.catch_warnings():  # sklearn warns when some class has fewer members than folds
+            warnings.simplefilter("ignore", UserWarning)
+            keep, held = next(splitter.split(index, data.y[index], data.song_ids[index]))
+        return index[keep], index[held]
+
+    rest, test = cut(np.arange(len(data.y)), test_fraction, 0)
+    train, val = cut(rest, val_fraction / (1 - test_fraction), 1) if val_fraction > 0 else (rest, rest[:0])
+    return train, val, test
+
+
+def transpose(x: np.ndarray, y: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shift each example by ``shifts[i]`` semitones along the frequency rows; labels follow ((key+k)%12)."""
+    out = np.stack([np.roll(xi, int(k), axis=0) for xi, k in zip(x, shifts)])
+    keys, modes = y // 2, y % 2
+    return out, 2 * ((keys + shifts) % 12) + modes

@@ -1,0 +1,62 @@
+"""Keras model builders: ``seed`` (the capstone's 12,440-parameter CNN) and ``keynet``.
+
+Builders take the input shape ``(rows, cols, 1)`` and return an uncompiled model
+with a 24-way softmax output (class index ``2 * key + mode``, see :mod:`core.keys`).
+"""
+from __future__ import annotations
+
+from core.keys import N_CLASSES
+
+SEED_INPUT_SHAPE = (162, 162, 1)
+SEED_PARAMS = 12_440
+
+
+def build_seed(input_shape: tuple[int, int, int] = SEED_INPUT_SHAPE):
+    """The capstone's network, layer for layer: conv 8 (1x1), 16/32/64 (2x2) with max-pooling, GAP, dense 24."""
+    from keras import layers, models
+
+    inputs = layers.Input(shape=input_shape, name="input")
+    net = layers.Conv2D(8, (1, 1), padding="same", activation="relu", name="conv2d_1")(inputs)
+    for i, filters in enumerate((16, 32, 64), start=2):
+        net = layers.Conv2D(filters, (2, 2), padding="same", activation="relu", name=f"conv2d_{i}")(net)
+        net = layers.MaxPooling2D((2, 2), name=f"maxp_{i}")(net)
+    net = layers.GlobalAveragePooling2D(name="avg_flatten")(net)
+    outputs = layers.Dense(N_CLASSES, activation="softmax", name="output")(net)
+    return models.Model(inputs, outputs, name="seed")
+
+
+def build_keynet(input_shape: tuple[int, int, int], width: int = 8):
+    """A Korzeniowski & Widmer-style key CNN on a semitone-grid spectrogram (frequency x time).
+
+    Stacks of 3x3 ELU convolutions with batch norm, pooling along time only (so the
+    semitone grid, and with it transposition, is kept), a 1x1 convolution to 24 maps
+    and global average pooling into a softmax.
+    """
+    from keras import layers, models
+
+    inputs = layers.Input(shape=input_shape, name="input")
+    net = inputs
+    for block, filters in enumerate((width, width, 2 * width)):
+        for j in range(2):
+            net = layers.Conv2D(filters, (3, 3), padding="same", name=f"conv{block}_{j}")(net)
+            net = layers.BatchNormalization(name=f"bn{block}_{j}")(net)
+            net = layers.Activation("elu", name=f"elu{block}_{j}")(net)
+        if net.shape[2] and net.shape[2] >= 2:
+            net = layers.MaxPooling2D((1, 2), name=f"pool_time{block}")(net)
+    net = layers.Conv2D(N_CLASSES, (1, 1), padding="same", name="conv_classes")(net)
+    net = layers.BatchNormalization(name="bn_classes")(net)
+    net = layers.GlobalAveragePooling2D(name="gap")(net)
+    outputs = layers.Activation("softmax", name="output")(net)
+    return models.Model(inputs, outputs, name="keynet")
+
+
+BUILDERS = {"seed": build_seed, "keynet": build_keynet}
+
+
+def build(name: str, input_shape: tuple[int, int, int]):
+    """The model called ``name`` for inputs of ``input_shape``."""
+    if name not in BUILDERS:
+        raise ValueError(f"unknown model {name!r}; choose one of {sorted(BUILDERS)}")
+    if name == "seed":
+        return build_seed(tuple(input_shape))
+    return build_keynet(tuple(input_shape))

@@ -1,0 +1,334 @@
+"""Cached, locked, resumable training runs.
+
+A :class:`RunConfig` hashes to a folder ``RUNS_DIR/<id>/`` holding ``config.json``,
+``status.json`` (written atomically), ``history.csv`` (Keras CSVLogger),
+``model.keras``, ``predictions.csv`` (test set: track_id, class_index, p0..p23) and
+``metrics.json``. The same config again returns the stored run; a lock file makes two
+concurrent requests train once; a killed run resumes from its last epoch backup.
+"""
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from core import paths
+from core.keys import N_CLASSES
+from core.models import SEED_INPUT_SHAPE
+
+STATUSES = ("running", "finished", "failed", "stopped", "interrupted")
+STOP_FILE = "STOP"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides what a training run learns; its hash names the run folder."""
+
+    model: str = "keynet"
+    input_shape: tuple[int, int, int] = (36, 16, 1)
+    representation: str = "semitone"
+    loss: str = "categorical_crossentropy"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    epochs: int = 10
+    batch_size: int = 16
+    augment: bool = True
+    data: str = "synthetic:480"
+    split_seed: int = 0
+    test_fraction: float = 0.2
+    val_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input_shape", tuple(int(v) for v in self.input_shape))
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {sorted(LOSSES)}")
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose 'adam' or 'sgd'")
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+            raise ValueError("epochs and batch size must be at least 1 and lr positive")
+        if not 0 < self.test_fraction < 1 or not 0 <= self.val_fraction < 1 - self.test_fraction:
+            raise ValueError("test fraction must be in (0, 1) and val fraction in [0, 1 - test)")
+
+    @property
+    def id(self) -> str:
+        """A stable 12-hex-digit hash of the settings."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["input_shape"] = list(self.input_shape)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown run settings: {sorted(unknown)}")
+        return cls(**data)
+
+
+LOSSES = {"categorical_crossentropy": "categorical_crossentropy", "mse": "mean_squared_error"}
+
+# The capstone's original settings: reproduce why it learned nothing, then change one at a time.
+PRESETS: dict[str, dict[str, Any]] = {
+    "seed": dict(model="seed", input_shape=SEED_INPUT_SHAPE, representation="stft162", loss="mse",
+                 optimizer="sgd", lr=1e-4, momentum=0.8, batch_size=10, augment=False),
+    "keynet": dict(model="keynet", input_shape=(36, 16, 1), representation="semitone",
+                   loss="categorical_crossentropy", optimizer="adam", lr=1e-3, momentum=0.0,
+                   batch_size=16, augment=True),
+}
+
+
+def preset(name: str, **overrides: Any) -> RunConfig:
+    """A config from a named preset with some settings changed."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return RunConfig(**{**PRESETS[name], **overrides})
+
+
+# -- run folders ---------------------------------------------------------------
+@dataclass
+class Run:
+    """A run folder and what its files say."""
+
+    id: str
+    folder: Path
+    config: RunConfig | None
+    status: dict[str, Any] = field(default_factory=dict)
+    cached: bool = False
+
+    @property
+    def state(self) -> str:
+        return self.status.get("state", "unknown")
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return _read_json(self.folder / "metrics.json") or {}
+
+    def history(self):
+        """Per-epoch history as a DataFrame (empty before the first epoch)."""
+        import pandas as pd
+
+        path = self.folder / "history.csv"
+        try:
+            return pd.read_csv(path)
+        except (FileNotFoundError, pd.errors.EmptyDataError):
+            return pd.DataFrame()
+
+
+def runs_dir() -> Path:
+    """Where runs live (``KEYSCOPE_RUNS`` is read at call time so tests can move it)."""
+    value = os.environ.get("KEYSCOPE_RUNS")
+    return Path(value) if value else paths.RUNS_DIR
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError, OSError):
+        return None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically: a reader sees the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)
+
+
+def _pid_alive(pid: Any) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, TypeError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _load_run(folder: Path) -> Run:
+    raw = _read_json(folder / "config.json")
+    try:
+        config = RunConfig.from_dict(raw) if raw else None
+    except (TypeError, ValueError):
+        config = None
+    status = _read_json(folder / "status.json") or {"state": "unknown"}
+    if status.get("state") == "running" and not _pid_alive(status.get("pid")):
+        status = {**status, "state": "interrupted"}
+    return Run(folder.name, folder, config, status)
+
+
+def get_run(config_or_id: RunConfig | str) -> Run | None:
+    """The stored run for a config or run id, or None when there is none."""
+    run_id = config_or_id.id if isinstance(config_or_id, RunConfig) else str(config_or_id)
+    folder = runs_dir() / run_id
+    return _load_run(folder) if folder.is_dir() else None
+
+
+def list_runs() -> list[Run]:
+    """Every run folder, newest first; broken or half-written folders are listed, never raised on."""
+    root = runs_dir()
+    if not root.is_dir():
+        return []
+    runs = [_load_run(folder) for folder in root.iterdir() if folder.is_dir() and not folder.name.startswith(".")]
+    return sorted(runs, key=lambda r: r.status.get("started", 0) or 0, reverse=True)
+
+
+def request_stop(run_id: str) -> None:
+    """Ask a training run to stop after the current batch (a flag file read by a callback)."""
+    folder = runs_dir() / run_id
+    if folder.is_dir():
+        (folder / STOP_FILE).touch()
+
+
+def start_in_background(config: RunConfig) -> subprocess.Popen:
+    """Train in a separate ``python -m core train --config JSON`` process; output goes to ``train.log``."""
+    folder = runs_dir() / config.id
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "train.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "core", "train", "--config", json.dumps(config.to_dict())],
+            cwd=paths.ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "KEYSCOPE_RUNS": str(runs_dir())},
+        )
+
+
+# -- training ------------------------------------------------------------------
+Progress = Callable[[int, int, dict[str, float]], None]
+
+
+def train(config: RunConfig, progress: Progress | None = None, verbose: int = 0) -> Run:
+    """Train ``config`` (or return its stored run at once). ``progress(epoch, epochs, logs)`` after each epoch."""
+    folder = runs_dir() / config.id
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second request waits here, then finds the finished run
+        run = _load_run(folder)
+        if run.state == "finished":
+            run.cached = True
+            return run
+        (folder / STOP_FILE).unlink(missing_ok=True)
+        _write_json(folder / "config.json", config.to_dict())
+        status = {"state": "running", "epoch": 0, "epochs": config.epochs, "pid": os.getpid(),
+                  "started": time.time(), "updated": time.time()}
+        _write_json(folder / "status.json", status)
+        try:
+            state = _fit(config, folder, status, progress, verbose)
+        except BaseException as err:
+            _write_json(folder / "status.json", {**status, "state": "failed", "error": f"{type(err).__name__}: {err}",
+                                                 "updated": time.time()})
+            raise
+        _write_json(folder / "status.json", {**status, "state": state, "updated": time.time(), "finished": time.time()})
+        return _load_run(folder)
+
+
+def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Progress | None, verbose: int) -> str:
+    import keras
+
+    from core import datasets
+    from core.models import build
+
+    keras.utils.set_random_seed(config.split_seed)
+    data = datasets.load(config.data, config.input_shape, seed=config.split_seed)
+    train_ix, val_ix, test_ix = datasets.split(data, config.test_fraction, config.val_fraction, config.split_seed)
+    model = build(config.model, config.input_shape)
+    optimizer = (keras.optimizers.Adam(config.lr) if config.optimizer == "adam"
+                 else keras.optimizers.SGD(config.lr, momentum=config.momentum))
+    model.compile(optimizer=optimizer, loss=LOSSES[config.loss], metrics=["accuracy"])
+    train_data = _Batches(data.subset(train_ix), config.batch_size, config.augment, config.split_seed)
+    val = data.subset(val_ix)
+    validation = (val.x, keras.utils.to_categorical(val.y, N_CLASSES)) if len(val_ix) else None
+
+    class _Status(keras.callbacks.Callback):
+        """Writes status.json after each epoch, reports progress, and honours the stop flag."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            status.update(epoch=epoch + 1, updated=time.time(), logs=logs)
+            _write_json(folder / "status.json", status)
+            if progress:
+                progress(epoch + 1, config.epochs, logs)
+            if (folder / STOP_FILE).exists():
+                self.model.stop_training = True
+
+        def on_train_batch_end(self, batch, logs=None):
+            if (folder / STOP_FILE).exists():
+                self.model.stop_training = True
+
+    model.fit(train_data, validation_data=validation, epochs=config.epochs, verbose=verbose, callbacks=[
+        keras.callbacks.BackupAndRestore(str(folder / "backup")),
+        keras.callbacks.CSVLogger(str(folder / "history.csv"), append=True),
+        _Status(),
+    ])
+    model.save(folder / "model.keras")
+    if (folder / STOP_FILE).exists():
+        (folder / STOP_FILE).unlink()
+        return "stopped"
+    test = data.subset(test_ix)
+    _write_predictions(folder, test, model.predict(test.x, verbose=0))
+    _write_json(folder / "metrics.json", evaluate(test.y, model.predict(test.x, verbose=0)))
+    return "finished"
+
+
+def evaluate(y_true: np.ndarray, proba: np.ndarray) -> dict[str, Any]:
+    """Test metrics: ``core.metrics.summary`` when present (evaluation engineer), else accuracy."""
+    try:
+        from core.metrics import summary
+    except ImportError:
+        return {"accuracy": float(np.mean(np.argmax(proba, axis=1) == y_true)), "n": int(len(y_true))}
+    return summary(y_true, proba)
+
+
+def _write_predictions(folder: Path, test, proba: np.ndarray) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(proba, columns=[f"p{i}" for i in range(N_CLASSES)])
+    frame.insert(0, "class_index", test.y)
+    frame.insert(0, "track_id", test.track_ids)
+    frame.to_csv(folder / "predictions.csv", index=False)
+
+
+def _batches_base():
+    import keras
+
+    return keras.utils.PyDataset
+
+
+class _Batches(_batches_base()):
+    """Shuffled training batches with one-hot labels and, optionally, a random transposition per example."""
+
+    def __init__(self, data, batch_size: int, augment: bool, seed: int):
+        super().__init__()
+        self.data, self.batch_size, self.augment = data, batch_size, augment and data.semitone_axis
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(data.y))
+
+    def __len__(self) -> int:
+        return int(np.ceil(len(self.data.y) / self.batch_size))
+
+    def __getitem__(self, index: int):
+        import keras
+
+        from core.datasets import transpose
+
+        ix = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        x, y = self.data.x[ix], self.data.y[ix]
+        if self.augment:
+            x, y = transpose(x, y, self.rng.integers(0, 12, len(ix)))
+        return x, keras.utils.to_categorical(y, N_CLASSES)
+
+    def on_epoch_end(self) -> None:
+        self.order = self.rng.permutation(len(self.data.y))

@@ -1,0 +1,28 @@
+"""The model builders: the seed network exactly as the capstone's, keynet small and transposition-friendly."""
+import numpy as np
+import pytest
+
+from core import models
+
+
+def test_seed_is_the_capstone_network():
+    model = models.build("seed", models.SEED_INPUT_SHAPE)
+    assert model.count_params() == models.SEED_PARAMS == 12_440
+    assert model.input_shape == (None, 162, 162, 1)
+    assert model.output_shape == (None, 24)
+    convs = [layer for layer in model.layers if layer.__class__.__name__ == "Conv2D"]
+    assert [(c.filters, c.kernel_size) for c in convs] == [(8, (1, 1)), (16, (2, 2)), (32, (2, 2)), (64, (2, 2))]
+    assert model.get_layer("maxp_4").output.shape[1:3] == (20, 20)
+
+
+def test_keynet_outputs_probabilities_and_is_small():
+    model = models.build("keynet", (36, 16, 1))
+    proba = model.predict(np.random.default_rng(0).random((3, 36, 16, 1), dtype=np.float32), verbose=0)
+    assert proba.shape == (3, 24)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert model.count_params() < 50_000
+
+
+def test_unknown_model_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown model 'vgg'"):
+        models.build("vgg", (36, 16, 1))

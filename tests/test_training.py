@@ -1,0 +1,134 @@
+"""Training runs end to end on tiny synthetic data: cache, lock, stop, SIGKILL and resume, splits, CLI."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import datasets, training
+from core.cli import main
+from core.training import RunConfig
+
+TINY = dict(input_shape=(12, 8, 1), data="synthetic:96", batch_size=16, epochs=2)
+
+
+@pytest.fixture(autouse=True)
+def runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("KEYSCOPE_RUNS", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def test_run_writes_its_folder_and_repeat_is_served_from_cache():
+    config = RunConfig(**TINY)
+    seen = []
+    run = training.train(config, progress=lambda epoch, total, logs: seen.append((epoch, total, "loss" in logs)))
+    assert run.state == "finished" and not run.cached
+    assert seen == [(1, 2, True), (2, 2, True)]
+    files = {p.name for p in run.folder.iterdir()}
+    assert {"config.json", "status.json", "history.csv", "model.keras", "predictions.csv", "metrics.json"} <= files
+    assert len(run.history()) == 2
+    predictions = pd.read_csv(run.folder / "predictions.csv")
+    assert list(predictions.columns[:2]) == ["track_id", "class_index"] and predictions.shape[1] == 26
+    np.testing.assert_allclose(predictions.filter(like="p").sum(axis=1), 1, rtol=1e-4)
+    assert 0 <= run.metrics["accuracy"] <= 1
+    model_time = (run.folder / "model.keras").stat().st_mtime_ns
+
+    again = training.train(RunConfig(**TINY))
+    assert again.cached and again.id == run.id
+    assert (run.folder / "model.keras").stat().st_mtime_ns == model_time  # not retrained
+    assert [r.id for r in training.list_runs()] == [run.id]
+
+
+def test_config_hash_is_stable_and_settings_matter():
+    assert RunConfig(**TINY).id == RunConfig.from_dict(json.loads(json.dumps(RunConfig(**TINY).to_dict()))).id
+    assert RunConfig(**TINY).id != RunConfig(**{**TINY, "lr": 0.01}).id
+    with pytest.raises(ValueError, match="unknown loss"):
+        RunConfig(loss="hinge")
+
+
+def test_seed_preset_has_the_capstone_settings():
+    config = training.preset("seed")
+    assert (config.model, config.loss, config.optimizer, config.lr, config.momentum, config.batch_size) == \
+        ("seed", "mse", "sgd", 1e-4, 0.8, 10)
+    assert config.input_shape == (162, 162, 1)
+
+
+def test_concurrent_requests_train_once():
+    config = RunConfig(**TINY)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(training.train(config))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.cached for r in results) == [False, True]
+
+
+def test_stop_flag_stops_cleanly():
+    config = RunConfig(**{**TINY, "epochs": 50})
+    run = training.train(config, progress=lambda epoch, total, logs: training.request_stop(config.id))
+    assert run.state == "stopped" and run.status["epoch"] == 1
+    assert not (run.folder / "predictions.csv").exists()
+
+
+def test_killed_run_is_not_finished_and_a_rerun_completes_it(runs):
+    config = RunConfig(**{**TINY, "epochs": 40, "data": "synthetic:192"})
+    proc = training.start_in_background(config)
+    status = runs / config.id / "status.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and (json.loads(status.read_text()) if status.exists() else {}).get("epoch", 0) < 2:
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    listed = training.list_runs()
+    assert [r.id for r in listed] == [config.id]
+    assert listed[0].state == "interrupted"
+    (runs / "broken").mkdir()
+    (runs / "broken" / "config.json").write_text("{not json")
+    assert {r.id: r.state for r in training.list_runs()}["broken"] == "unknown"
+
+    done_before = listed[0].status["epoch"]
+    epochs_seen = []
+    run = training.train(config, progress=lambda epoch, total, logs: epochs_seen.append(epoch))
+    assert run.state == "finished"
+    assert epochs_seen[0] > 1 and epochs_seen[0] >= done_before  # resumed from the backup, not from scratch
+    assert epochs_seen[-1] == 40
+
+
+def test_splits_are_grouped_by_song_stratified_and_reproducible():
+    data = datasets.synthetic(240, (12, 8))
+    train, val, test = datasets.split(data, 0.2, 0.1, seed=3)
+    assert len(set(train) | set(val) | set(test)) == 240
+    songs = [set(data.song_ids[ix]) for ix in (train, val, test)]
+    assert not (songs[0] & songs[1] or songs[0] & songs[2] or songs[1] & songs[2])
+    assert len(set(data.y[test])) >= 20
+    assert all(np.array_equal(a, b) for a, b in zip((train, val, test), datasets.split(data, 0.2, 0.1, seed=3)))
+
+
+def test_transposition_moves_rows_and_labels():
+    x = np.zeros((1, 12, 4, 1), np.float32)
+    x[0, 0] = 1  # energy on C
+    shifted, y = datasets.transpose(x, np.array([2 * 0 + 1]), np.array([7]))  # C major up a fifth
+    assert y.tolist() == [2 * 7 + 1]
+    assert shifted[0, 7].sum() == 4 and shifted[0, 0].sum() == 0
+
+
+def test_cli_trains_then_serves_from_cache(capsys):
+    args = ["train", "--data", "synthetic:96", "--epochs", "1", "--config",
+            json.dumps(RunConfig(**{**TINY, "epochs": 1}).to_dict())]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert "served from cache" not in first and "metrics:" in first
+    assert main(args) == 0
+    assert "served from cache" in capsys.readouterr().out
+
+
+def test_cli_bad_setting_is_one_clear_error(capsys):
+    assert main(["train", "--config", json.dumps({"model": "keynet", "colour": "red"})]) == 2
+    assert "unknown run settings: ['colour']" in capsys.readouterr().err
