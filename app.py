@@ -18,6 +18,7 @@ def home() -> None:
 
 PAGES = [
     st.Page("pages/dataset.py", title="Dataset", icon="🗂️", url_path="dataset"),
+    st.Page("pages/train.py", title="Train", icon="🏋️", url_path="train"),
 ]
 
 st.navigation([st.Page(home, title="Home", icon="🏠", default=True), *PAGES]).run()

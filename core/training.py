@@ -82,6 +82,9 @@ class RunConfig:
 
 LOSSES = {"categorical_crossentropy": "categorical_crossentropy", "mse": "mean_squared_error"}
 
+# Feature representations a run can ask for, with the input shape the model gets.
+REPRESENTATIONS: dict[str, tuple[int, int, int]] = {"semitone": (36, 16, 1), "stft162": SEED_INPUT_SHAPE}
+
 # The capstone's original settings: reproduce why it learned nothing, then change one at a time.
 PRESETS: dict[str, dict[str, Any]] = {
     "seed": dict(model="seed", input_shape=SEED_INPUT_SHAPE, representation="stft162", loss="mse",

@@ -1,0 +1,116 @@
+"""Train: pick a model and its settings, train in the background, watch the epochs, stop or reuse a stored run."""
+import streamlit as st
+
+from core import training
+from core.training import PRESETS, REPRESENTATIONS, RunConfig
+from core.urlstate import Param
+from ui.url import read_view, seed_widgets, write_view
+
+DEFAULTS = {**RunConfig().to_dict(), **PRESETS["keynet"]}
+SCHEMA = {
+    "tr_preset": Param("choice", "keynet", options=list(PRESETS)),
+    "tr_model": Param("choice", DEFAULTS["model"], options=["keynet", "seed"]),
+    "tr_rep": Param("choice", DEFAULTS["representation"], options=list(REPRESENTATIONS)),
+    "tr_loss": Param("choice", DEFAULTS["loss"], options=list(training.LOSSES)),
+    "tr_opt": Param("choice", DEFAULTS["optimizer"], options=["adam", "sgd"]),
+    "tr_lr": Param("float", DEFAULTS["lr"], 1e-6, 1.0),
+    "tr_mom": Param("float", DEFAULTS["momentum"], 0.0, 0.99),
+    "tr_epochs": Param("int", DEFAULTS["epochs"], 1, 500),
+    "tr_batch": Param("int", DEFAULTS["batch_size"], 1, 512),
+    "tr_aug": Param("choice", "on" if DEFAULTS["augment"] else "off", options=["on", "off"]),
+    "tr_data": Param("str", DEFAULTS["data"]),
+    "tr_seed": Param("int", DEFAULTS["split_seed"], 0, 2**31 - 1),
+}
+_FIELDS = {"tr_model": "model", "tr_rep": "representation", "tr_loss": "loss", "tr_opt": "optimizer", "tr_lr": "lr",
+           "tr_mom": "momentum", "tr_batch": "batch_size"}
+
+
+def apply_preset() -> None:
+    """Reset every setting to the chosen preset's values (then change one at a time)."""
+    chosen = PRESETS[st.session_state.tr_preset]
+    for name, field in _FIELDS.items():
+        st.session_state[name] = chosen[field]
+    st.session_state.tr_aug = "on" if chosen["augment"] else "off"
+
+
+def show_run(run: training.Run) -> None:
+    """Status, epoch progress, metrics and the learning curves of one run."""
+    epochs = run.status.get("epochs") or (run.config.epochs if run.config else 1)
+    epoch = run.status.get("epoch", 0)
+    st.progress(min(epoch / epochs, 1.0), text=f"run `{run.id}`: {run.state}, epoch {epoch}/{epochs}")
+    if run.status.get("error"):
+        st.error(f"Training failed: {run.status['error']}")
+    if run.metrics:
+        for column, (name, value) in zip(st.columns(len(run.metrics)), run.metrics.items()):
+            column.metric(name, f"{value:.3f}" if isinstance(value, float) else str(value))
+    history = run.history()
+    if not history.empty:
+        loss_cols = [c for c in history.columns if c.endswith("loss")]
+        acc_cols = [c for c in history.columns if c.endswith("accuracy")]
+        left, right = st.columns(2)
+        left.line_chart(history.set_index("epoch")[loss_cols], x_label="epoch", y_label="loss")
+        right.line_chart(history.set_index("epoch")[acc_cols], x_label="epoch", y_label="accuracy")
+    st.caption(f"Folder: `{run.folder}`")
+
+
+@st.fragment(run_every=2)
+def watch(run_id: str) -> None:
+    """Polls the run folder while a background process trains."""
+    run = training.get_run(run_id)
+    if run is None:
+        st.info("Starting…")
+        return
+    show_run(run)
+    if run.state == "running" and st.button("⏹ Stop", key="tr_stop"):
+        training.request_stop(run_id)
+        st.toast("Stop requested; the run stops after the current batch.")
+
+
+st.title("🏋️ Train")
+st.caption("Train a key CNN as a cached run: the same settings again show the stored run at once. "
+           "The seed preset is the capstone's original setup (MSE loss, SGD lr 1e-4, momentum 0.8, batch 10).")
+view = read_view(SCHEMA)
+seed_widgets(view)
+
+st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=apply_preset,
+             help="Load a preset's settings, then change one setting at a time.")
+a, b, c, d = st.columns(4)
+a.selectbox("Model", ["keynet", "seed"], key="tr_model")
+b.selectbox("Representation", list(REPRESENTATIONS), key="tr_rep",
+            help="semitone: log-frequency grid (36 semitones x 16 frames); stft162: the capstone's 162x162 image")
+c.selectbox("Loss", list(training.LOSSES), key="tr_loss")
+d.selectbox("Optimizer", ["adam", "sgd"], key="tr_opt")
+a, b, c, d = st.columns(4)
+a.number_input("Learning rate", 1e-6, 1.0, key="tr_lr", format="%.6f")
+b.number_input("Momentum (SGD)", 0.0, 0.99, key="tr_mom")
+c.number_input("Epochs", 1, 500, key="tr_epochs")
+d.number_input("Batch size", 1, 512, key="tr_batch")
+a, b, c = st.columns([1, 2, 1])
+a.radio("Transposition augmentation", ["on", "off"], key="tr_aug", horizontal=True)
+b.text_input("Data", key="tr_data", help="'synthetic:N' (generated examples) or 'corpus' (the bundled corpus)")
+c.number_input("Split seed", 0, 2**31 - 1, key="tr_seed")
+
+values = {name: st.session_state[name] for name in SCHEMA}
+write_view(values, SCHEMA)
+try:
+    config = RunConfig(model=values["tr_model"], representation=values["tr_rep"],
+                       input_shape=REPRESENTATIONS[values["tr_rep"]], loss=values["tr_loss"],
+                       optimizer=values["tr_opt"], lr=float(values["tr_lr"]), momentum=float(values["tr_mom"]),
+                       epochs=int(values["tr_epochs"]), batch_size=int(values["tr_batch"]),
+                       augment=values["tr_aug"] == "on", data=values["tr_data"], split_seed=int(values["tr_seed"]))
+except ValueError as err:
+    st.error(f"These settings cannot be trained: {err}")
+    st.stop()
+
+run = training.get_run(config)
+if run is not None and run.state == "finished":
+    st.success(f"Served from cache: run `{run.id}` with these settings is already trained.")
+    show_run(run)
+elif run is not None and run.state == "running":
+    watch(run.id)
+else:
+    if run is not None:
+        st.info(f"Run `{run.id}` is {run.state}; starting it again resumes from its last epoch.")
+    if st.button("▶ Start training", type="primary", key="tr_start"):
+        training.start_in_background(config)
+        watch(config.id)

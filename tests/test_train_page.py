@@ -1,0 +1,69 @@
+"""The Train page with Streamlit's AppTest: settings in the URL, presets, cached runs, background training."""
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import training
+from core.training import REPRESENTATIONS, RunConfig
+
+PAGE = "../pages/train.py"
+
+
+@pytest.fixture(autouse=True)
+def runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("KEYSCOPE_RUNS", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def _open(**params):
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    for name, value in params.items():
+        app.query_params[name] = value
+    return app.run()
+
+
+def _text(app):
+    return " ".join(e.value for e in [*app.success, *app.info, *app.warning, *app.error])
+
+
+def test_page_renders_defaults_and_keeps_settings_in_the_url():
+    app = _open()
+    assert not app.exception
+    assert app.selectbox(key="tr_model").value == "keynet"
+    app.number_input(key="tr_epochs").set_value(7).run()
+    assert app.query_params["tr_epochs"] == "7"
+
+
+def test_url_restores_view_and_bad_values_warn():
+    app = _open(tr_opt="sgd", tr_lr="0.01", tr_batch="oops")
+    assert not app.exception
+    assert app.selectbox(key="tr_opt").value == "sgd"
+    assert app.number_input(key="tr_lr").value == pytest.approx(0.01)
+    assert app.number_input(key="tr_batch").value == 16
+    assert any("tr_batch" in w.value for w in app.warning)
+
+
+def test_seed_preset_loads_the_capstone_settings():
+    app = _open()
+    app.selectbox(key="tr_preset").set_value("seed").run()
+    assert app.selectbox(key="tr_model").value == "seed"
+    assert app.selectbox(key="tr_loss").value == "mse"
+    assert app.number_input(key="tr_batch").value == 10
+    assert app.query_params["tr_loss"] == "mse"
+
+
+def test_start_trains_in_background_then_serves_from_cache():
+    params = dict(tr_epochs="1", tr_data="synthetic:96")
+    app = _open(**params)
+    assert "Served from cache" not in _text(app)
+    app.button(key="tr_start").click().run()
+    assert not app.exception
+    config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=1, data="synthetic:96")
+    deadline = time.time() + 120
+    while time.time() < deadline and getattr(training.get_run(config), "state", None) != "finished":
+        time.sleep(0.5)
+    assert training.get_run(config).state == "finished"
+    again = _open(**params)
+    assert "Served from cache" in _text(again)
+    assert any(m.label == "accuracy" for m in again.metric)
