@@ -209,6 +209,23 @@ def start_in_background(config: RunConfig) -> subprocess.Popen:
         )
 
 
+SHIPPED_FILES = ("config.json", "model.keras", "metrics.json", "history.csv", "predictions.csv")
+
+
+def ship(run: Run, dest: Path) -> Path:
+    """Copy a finished run's files to ``dest`` (e.g. ``models/keynet-default``), laid out as a run folder."""
+    import shutil
+
+    if run.state != "finished":
+        raise ValueError(f"run {run.id} is {run.state}; only finished runs can be shipped")
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in SHIPPED_FILES:
+        shutil.copy2(run.folder / name, dest / name)
+    _write_json(dest / "status.json", {**run.status, "run_id": run.id})
+    return dest
+
+
 # -- training ------------------------------------------------------------------
 Progress = Callable[[int, int, dict[str, float]], None]
 

@@ -132,3 +132,12 @@ def test_cli_trains_then_serves_from_cache(capsys):
 def test_cli_bad_setting_is_one_clear_error(capsys):
     assert main(["train", "--config", json.dumps({"model": "keynet", "colour": "red"})]) == 2
     assert "unknown run settings: ['colour']" in capsys.readouterr().err
+
+
+def test_ship_copies_a_finished_run(tmp_path, capsys):
+    dest = tmp_path / "models" / "keynet-default"
+    assert main(["train", "--data", "synthetic:96", "--epochs", "1", "--ship", str(dest),
+                 "--config", json.dumps(RunConfig(**{**TINY, "epochs": 1}).to_dict())]) == 0
+    assert "shipped to" in capsys.readouterr().out
+    assert {"config.json", "model.keras", "metrics.json", "history.csv"} <= {p.name for p in dest.iterdir()}
+    assert RunConfig.from_dict(json.loads((dest / "config.json").read_text())) == RunConfig(**{**TINY, "epochs": 1})

@@ -28,11 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split-seed", dest="split_seed", type=int)
     parser.add_argument("--test-fraction", dest="test_fraction", type=float)
     parser.add_argument("--val-fraction", dest="val_fraction", type=float)
+    parser.add_argument("--ship", metavar="DIR", help="copy the finished run to DIR (e.g. models/keynet-default)")
     parser.add_argument("--config", metavar="JSON", help="a whole RunConfig as JSON (overrides everything else)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.training import RunConfig, preset, train
+    from core.training import RunConfig, preset, ship, train
 
     try:
         if args.config:
@@ -52,4 +53,6 @@ def run(args: argparse.Namespace) -> int:
     print(("served from cache: " if run_.cached else "") + f"run {run_.id} ({run_.state})")
     print(f"folder: {run_.folder}")
     print(f"metrics: {json.dumps(run_.metrics)}")
+    if args.ship and run_.state == "finished":
+        print(f"shipped to {ship(run_, args.ship)}")
     return 0 if run_.state in ("finished", "stopped") else 1
