@@ -82,3 +82,15 @@ def test_same_seed_same_corpus(tmp_path):
 def test_command_rejects_a_size_below_one_clip_per_class(tmp_path, capsys):
     assert main(["corpus", "--out", str(tmp_path), "--size", "5"]) == 2
     assert "--size" in capsys.readouterr().out and not any(tmp_path.iterdir())
+
+
+def test_key_profiles_rotate_to_the_key_and_rank_the_tonic_first():
+    from core.profiles import profile, profile_matrix
+
+    g_major = profile("G major", normalise=False)
+    assert g_major.argmax() == 7 and np.isclose(g_major[7], 6.35)
+    matrix = profile_matrix("temperley")
+    assert matrix.shape == (24, 12) and np.allclose(matrix.sum(axis=1), 1)
+    assert np.allclose(matrix[Key.parse("A minor").index], np.roll(matrix[Key.parse("C minor").index], 9))
+    with pytest.raises(ValueError, match="unknown profile"):
+        profile("C major", "nonesuch")
