@@ -18,6 +18,7 @@ def home() -> None:
 
 PAGES = [
     st.Page("pages/dataset.py", title="Dataset", icon="🗂️", url_path="dataset"),
+    st.Page("pages/spectrograms.py", title="Spectrograms", icon="🎛️", url_path="spectrograms"),
     st.Page("pages/train.py", title="Train", icon="🏋️", url_path="train"),
 ]
 

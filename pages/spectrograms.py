@@ -1,0 +1,95 @@
+"""Spectrograms: what each key class looks and sounds like, and its chroma beside the key profile."""
+import os
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import paths
+from core.keys import CLASS_NAMES, SHARP_NAMES, Key
+from core.msd import MSDError
+from core.profiles import profile
+from core.spectrograms import REPRESENTATIONS, compute, load, mean_chroma, to_image
+from core.urlstate import Param
+from ui.data import load_catalog
+from ui.url import read_view, seed_widgets, write_view
+
+CLASSES = list(range(24))
+SCHEMA = {
+    "sp_class": Param("choice", 1, options=CLASSES),
+    "sp_rep": Param("choice", "logspec", options=list(REPRESENTATIONS)),
+    "sp_vs": Param("choice", -1, options=[-1, *CLASSES]),
+    "sp_n": Param("int", 4, 1, 12),
+}
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def image(path: str, representation: str, modified: float):
+    return to_image(compute(load(path), representation))
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def class_chroma(files: tuple[str, ...]):
+    return mean_chroma(list(files))
+
+
+def clip_paths(catalog, index: int, limit: int | None = None) -> list[tuple[str, str]]:
+    rows = catalog[catalog["class_index"] == index].sort_values("track_id").head(limit)
+    return [(str(paths.DEFAULT_AUDIO_DIR / Key.from_index(index).folder / f"{t}.ogg"), title)
+            for t, title in zip(rows["track_id"], rows["title"])]
+
+
+def show_class(catalog, index: int, representation: str, count: int) -> None:
+    st.subheader(CLASS_NAMES[index])
+    clips = clip_paths(catalog, index, count)
+    if not clips:
+        st.info(f"No clips of {CLASS_NAMES[index]} in the catalog.")
+        return
+    for path, title in clips:
+        try:
+            st.image(image(path, representation, _modified(path)), caption=title, width="stretch", clamp=True)
+            st.audio(path)
+        except ValueError as err:
+            st.error(str(err))
+    all_files = tuple(path for path, _ in clip_paths(catalog, index) if _modified(path))
+    with st.spinner(f"Averaging chroma over {len(all_files)} clips…"):
+        chroma = class_chroma(all_files)
+    frame = pd.DataFrame({
+        "pitch_class": list(SHARP_NAMES) * 2,
+        "weight": [*chroma, *profile(index)],
+        "series": [f"mean chroma ({len(all_files)} clips)"] * 12 + ["Krumhansl-Kessler profile"] * 12,
+    })
+    st.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("pitch_class", sort=list(SHARP_NAMES), title="pitch class"), y="weight", color="series"), width="stretch")
+
+
+def _modified(path: str) -> float:
+    """The file's modification time (0 when missing): part of the cache key, so new audio is re-read."""
+    return os.path.getmtime(path) if os.path.exists(path) else 0.0
+
+
+st.title("🎛️ Spectrograms")
+st.caption("Each key class's clips as images, their sound, and their average chroma beside the "
+           "Krumhansl-Kessler key profile rotated to that key.")
+view = read_view(SCHEMA)
+seed_widgets(view)
+try:
+    catalog = load_catalog(paths.DEFAULT_CATALOG)
+except MSDError as err:
+    st.error(f"{err}. Build the corpus with `python -m core corpus`.")
+    st.stop()
+
+left, middle, right, last = st.columns([2, 2, 2, 1])
+left.selectbox("Key class", CLASSES, key="sp_class", format_func=lambda i: CLASS_NAMES[i])
+middle.selectbox("Compare with", [-1, *CLASSES], key="sp_vs",
+                 format_func=lambda i: "nothing" if i == -1 else CLASS_NAMES[i])
+right.radio("Representation", list(REPRESENTATIONS), key="sp_rep", horizontal=True,
+            help="\n\n".join(f"**{k}**: {v}" for k, v in REPRESENTATIONS.items()))
+last.number_input("Clips", 1, 12, key="sp_n")
+values = {name: st.session_state[name] for name in SCHEMA}
+write_view(values, SCHEMA)
+
+shown = [values["sp_class"]] + ([values["sp_vs"]] if values["sp_vs"] != -1 else [])
+for column, index in zip(st.columns(len(shown)), shown):
+    with column:
+        show_class(catalog, index, values["sp_rep"], values["sp_n"])

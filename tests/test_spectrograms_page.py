@@ -1,0 +1,79 @@
+"""The Spectrograms page, driven with Streamlit's AppTest on a tiny rendered corpus."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import paths
+from core.corpus import build_corpus
+from core.keys import CLASS_NAMES, Key
+from core.spectrograms import compute, load
+
+PAGE = str(paths.ROOT / "pages" / "spectrograms.py")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus")
+    build_corpus(out, size=24, seed=2, max_tunes=1, seconds=2.0)
+    return out
+
+
+@pytest.fixture
+def app(corpus, monkeypatch):
+    monkeypatch.setattr(paths, "DEFAULT_CATALOG", corpus / "msd_summary_file.h5")
+    monkeypatch.setattr(paths, "DEFAULT_AUDIO_DIR", corpus / "audio")
+
+    def make(**params):
+        at = AppTest.from_file(PAGE, default_timeout=60)
+        for name, value in params.items():
+            at.query_params[name] = value
+        return at.run()
+    return make
+
+
+def test_representations_have_their_documented_shapes(corpus):
+    clip = next((corpus / "audio").rglob("*.ogg"))
+    y = load(clip)
+    assert compute(y, "stft162").shape[0] == 162
+    assert compute(y, "logspec").shape[0] == 84
+    assert compute(y, "chroma").shape[0] == 12
+    with pytest.raises(ValueError, match="unknown representation"):
+        compute(y, "mel")
+    with pytest.raises(ValueError, match="nope.ogg"):
+        load(corpus / "nope.ogg")
+
+
+def test_picking_a_class_shows_its_clips_and_profile_and_goes_into_the_url(app):
+    at = app()
+    assert not at.exception and not at.warning
+    at.selectbox(key="sp_class").set_value(Key.parse("F# minor").index).run()
+    assert not at.exception
+    assert [s.value for s in at.subheader] == ["F# minor"]
+    assert at.query_params["sp_class"] == str(Key.parse("F# minor").index)
+    assert len(at.get("image")) == 1 and len(at.get("audio")) == 1  # one clip per class in this corpus
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_representation_switch_and_comparison(app):
+    at = app()
+    at.radio(key="sp_rep").set_value("chroma").run()
+    at.selectbox(key="sp_vs").set_value(0).run()
+    assert not at.exception
+    assert [s.value for s in at.subheader] == [CLASS_NAMES[1], CLASS_NAMES[0]]
+    assert at.query_params["sp_rep"] == "chroma" and at.query_params["sp_vs"] == "0"
+
+
+def test_a_link_restores_the_view(app):
+    at = app(sp_class="23", sp_rep="stft162", sp_vs="9")
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="sp_class").value == 23 and at.radio(key="sp_rep").value == "stft162"
+    assert [s.value for s in at.subheader] == ["B major", CLASS_NAMES[9]]
+
+
+def test_malformed_parameters_warn_and_fall_back(app):
+    at = app(sp_class="99", sp_rep="wavelet")
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "sp_class" in warnings and "sp_rep" in warnings
+    assert at.selectbox(key="sp_class").value == 1 and at.radio(key="sp_rep").value == "logspec"
