@@ -20,6 +20,8 @@ SCHEMA = {
     "sp_rep": Param("choice", "logspec", options=list(REPRESENTATIONS)),
     "sp_vs": Param("choice", -1, options=[-1, *CLASSES]),
     "sp_n": Param("int", 4, 1, 12),
+    "sp_ta": Param("str", ""),
+    "sp_tb": Param("str", ""),
 }
 
 
@@ -86,10 +88,29 @@ middle.selectbox("Compare with", [-1, *CLASSES], key="sp_vs",
 right.radio("Representation", list(REPRESENTATIONS), key="sp_rep", horizontal=True,
             help="\n\n".join(f"**{k}**: {v}" for k, v in REPRESENTATIONS.items()))
 last.number_input("Clips", 1, 12, key="sp_n")
-values = {name: st.session_state[name] for name in SCHEMA}
-write_view(values, SCHEMA)
-
-shown = [values["sp_class"]] + ([values["sp_vs"]] if values["sp_vs"] != -1 else [])
+shown = [st.session_state["sp_class"]] + ([st.session_state["sp_vs"]] if st.session_state["sp_vs"] != -1 else [])
 for column, index in zip(st.columns(len(shown)), shown):
     with column:
-        show_class(catalog, index, values["sp_rep"], values["sp_n"])
+        show_class(catalog, index, st.session_state["sp_rep"], st.session_state["sp_n"])
+
+st.divider()
+st.markdown("**Two tracks side by side**")
+tracks = catalog.set_index("track_id")
+label = lambda t: "—" if not t else f"{tracks.at[t, 'title']} ({tracks.at[t, 'key_name']}, {t})"
+choices = ["", *sorted(tracks.index)]
+for name in ("sp_ta", "sp_tb"):
+    if st.session_state[name] not in tracks.index and st.session_state[name]:
+        st.warning(f"Track {st.session_state[name]} is not in the catalog; pick another.", icon="⚠️")
+        st.session_state[name] = ""
+for column, name in zip(st.columns(2), ("sp_ta", "sp_tb")):
+    with column:
+        track = st.selectbox("Track", choices, key=name, format_func=label)
+        if track:
+            path = str(paths.DEFAULT_AUDIO_DIR / Key.from_index(int(tracks.at[track, "class_index"])).folder / f"{track}.ogg")
+            try:
+                st.image(image(path, st.session_state["sp_rep"], _modified(path)), caption=label(track),
+                         width="stretch", clamp=True)
+                st.audio(path)
+            except ValueError as err:
+                st.error(str(err))
+write_view({name: st.session_state[name] for name in SCHEMA}, SCHEMA)

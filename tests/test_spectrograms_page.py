@@ -77,3 +77,15 @@ def test_malformed_parameters_warn_and_fall_back(app):
     warnings = " ".join(w.value for w in at.warning)
     assert "sp_class" in warnings and "sp_rep" in warnings
     assert at.selectbox(key="sp_class").value == 1 and at.radio(key="sp_rep").value == "logspec"
+
+
+def test_two_tracks_side_by_side_and_an_unknown_track_warns(app, corpus):
+    import pandas as pd
+
+    track = pd.read_csv(corpus / "labels.csv")["file"].iloc[3].split("/")[-1].removesuffix(".ogg")
+    at = app(sp_ta=track, sp_tb="TRNOSUCHTRACK0000")
+    assert not at.exception
+    assert at.selectbox(key="sp_ta").value == track and at.selectbox(key="sp_tb").value == ""
+    assert "TRNOSUCHTRACK0000" in " ".join(w.value for w in at.warning)
+    assert len(at.get("image")) == 2  # the class gallery's one clip and track A
+    assert at.query_params["sp_ta"] == track and "sp_tb" not in at.query_params
