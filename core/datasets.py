@@ -4,11 +4,12 @@ A data spec is a string in a run's config:
 
 * ``"synthetic:N"`` -- N generated semitone-grid examples (key-profile tones plus
   noise), grouped in songs of 4 transpositions like the corpus; for tests and demos.
-* ``"corpus"`` -- the bundled corpus features from :mod:`core.feature_store`
-  (available once that module and ``data/corpus/`` exist).
+* ``"corpus"`` -- the bundled corpus (``data/corpus/``) as semitone-grid windows.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +35,8 @@ class Dataset:
         return Dataset(self.x[index], self.y[index], self.track_ids[index], self.song_ids[index], self.semitone_axis)
 
 
-def synthetic(n: int, shape: tuple[int, int] = (36, 16), seed: int = 0) -> Dataset:
-    """``n`` semitone-grid examples of ``shape`` (3 octaves x frames) whose energy follows the key's profile."""
+def synthetic(n: int, shape: tuple[int, int] = (48, 16), seed: int = 0) -> Dataset:
+    """``n`` semitone-grid examples of ``shape`` (semitones x frames) whose energy follows the key's profile."""
     rng = np.random.default_rng(seed)
     rows, cols = shape
     y = np.arange(n) % N_CLASSES
@@ -51,7 +52,7 @@ def synthetic(n: int, shape: tuple[int, int] = (36, 16), seed: int = 0) -> Datas
     return Dataset(x, y.astype(np.int64), np.array([f"TRSYN{i:06d}" for i in range(n)]), songs)
 
 
-def load(spec: str, input_shape: tuple[int, int, int], seed: int = 0) -> Dataset:
+def load(spec: str, input_shape: tuple[int, int, int], seed: int = 0, representation: str = "semitone") -> Dataset:
     """The examples named by a data spec, shaped for ``input_shape``."""
     if spec.startswith("synthetic:"):
         try:
@@ -60,18 +61,65 @@ def load(spec: str, input_shape: tuple[int, int, int], seed: int = 0) -> Dataset
             raise ValueError(f"data spec {spec!r}: write 'synthetic:N' with N a whole number") from None
         return synthetic(n, tuple(input_shape[:2]), seed)
     if spec == "corpus":
+        if representation != "semitone":
+            raise ValueError(f"the corpus is available as the 'semitone' representation only, not {representation!r}")
         return _corpus(input_shape)
     raise ValueError(f"unknown data spec {spec!r}; use 'synthetic:N' or 'corpus'")
 
 
 def _corpus(input_shape: tuple[int, int, int]) -> Dataset:
-    """Hook for the bundled corpus: features from :mod:`core.feature_store` once it exists."""
+    """The bundled corpus as semitone-grid windows, cached on disk by corpus content and shape.
+
+    Uses :func:`core.features.extract` once that module exists; until then a log-magnitude
+    constant-Q transform (one bin per semitone from C2, librosa) in non-overlapping windows.
+    """
+    from core import paths
+    from core.msd import MSDError, read_catalog
+
     try:
-        from core import feature_store  # noqa: F401  (lands with the features engineer's work)
-    except ImportError:
-        raise ValueError("the 'corpus' data spec needs core.feature_store and data/corpus/, which are not "
-                         "available yet; use 'synthetic:N'") from None
-    raise ValueError("corpus loading is not wired to core.feature_store yet; use 'synthetic:N'")
+        catalog = read_catalog(paths.DEFAULT_CATALOG)
+    except MSDError as err:
+        raise ValueError(f"the corpus is not built yet ({err}); run `python -m core corpus`") from None
+    files = [paths.DEFAULT_AUDIO_DIR / f"{k}-{m}" / f"{t}.ogg" for t, k, m in
+             zip(catalog["track_id"], catalog["key"], catalog["mode"])]
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:
+        raise ValueError(f"{missing[0]}: audio missing ({len(missing)} files); rebuild with `python -m core corpus`")
+    digest = hashlib.sha256(json.dumps([[f.name, f.stat().st_size] for f in files] + [list(input_shape)])
+                            .encode()).hexdigest()[:16]
+    cache = paths.CACHE_DIR / "datasets" / f"corpus-{digest}.npz"
+    if cache.exists():
+        with np.load(cache, allow_pickle=False) as stored:
+            return Dataset(stored["x"], stored["y"], stored["track_ids"], stored["song_ids"])
+    from tqdm import tqdm
+
+    xs, ys, tracks, songs = [], [], [], []
+    for f, track, song, index in tqdm(list(zip(files, catalog["track_id"], catalog["song_id"], catalog["class_index"])),
+                                      desc="corpus features", unit="clip", disable=None, leave=False):
+        windows = _semitone_windows(f, input_shape[0], input_shape[1])
+        xs.append(windows)
+        ys += [index] * len(windows)
+        tracks += [track] * len(windows)
+        songs += [song] * len(windows)
+    data = Dataset(np.concatenate(xs)[..., None], np.array(ys, np.int64), np.array(tracks), np.array(songs))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp.npz")
+    np.savez(tmp, x=data.x, y=data.y, track_ids=data.track_ids, song_ids=data.song_ids)
+    tmp.replace(cache)
+    return data
+
+
+def _semitone_windows(path, bins: int, frames: int) -> np.ndarray:
+    """Non-overlapping (bins x frames) windows of a clip's log-magnitude semitone CQT, each scaled to max 1."""
+    import librosa
+
+    y, sr = librosa.load(path, sr=22050, mono=True)
+    cqt = np.log1p(np.abs(librosa.cqt(y, sr=sr, hop_length=4096, fmin=librosa.note_to_hz("C2"),
+                                      n_bins=bins, bins_per_octave=12)))
+    count = max(1, cqt.shape[1] // frames)
+    cqt = np.pad(cqt, ((0, 0), (0, max(0, frames - cqt.shape[1]))))
+    windows = np.stack([cqt[:, i * frames:(i + 1) * frames] for i in range(count)]).astype(np.float32)
+    return windows / np.maximum(windows.max(axis=(1, 2), keepdims=True), 1e-6)
 
 
 def split(data: Dataset, test_fraction: float, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -35,7 +35,7 @@ class RunConfig:
     """Everything that decides what a training run learns; its hash names the run folder."""
 
     model: str = "keynet"
-    input_shape: tuple[int, int, int] = (36, 16, 1)
+    input_shape: tuple[int, int, int] = (48, 16, 1)
     representation: str = "semitone"
     loss: str = "categorical_crossentropy"
     optimizer: str = "adam"
@@ -83,13 +83,13 @@ class RunConfig:
 LOSSES = {"categorical_crossentropy": "categorical_crossentropy", "mse": "mean_squared_error"}
 
 # Feature representations a run can ask for, with the input shape the model gets.
-REPRESENTATIONS: dict[str, tuple[int, int, int]] = {"semitone": (36, 16, 1), "stft162": SEED_INPUT_SHAPE}
+REPRESENTATIONS: dict[str, tuple[int, int, int]] = {"semitone": (48, 16, 1), "stft162": SEED_INPUT_SHAPE}
 
 # The capstone's original settings: reproduce why it learned nothing, then change one at a time.
 PRESETS: dict[str, dict[str, Any]] = {
     "seed": dict(model="seed", input_shape=SEED_INPUT_SHAPE, representation="stft162", loss="mse",
                  optimizer="sgd", lr=1e-4, momentum=0.8, batch_size=10, augment=False),
-    "keynet": dict(model="keynet", input_shape=(36, 16, 1), representation="semitone",
+    "keynet": dict(model="keynet", input_shape=(48, 16, 1), representation="semitone",
                    loss="categorical_crossentropy", optimizer="adam", lr=1e-3, momentum=0.0,
                    batch_size=16, augment=True),
 }
@@ -262,7 +262,7 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
     from core.models import build
 
     keras.utils.set_random_seed(config.split_seed)
-    data = datasets.load(config.data, config.input_shape, seed=config.split_seed)
+    data = datasets.load(config.data, config.input_shape, config.split_seed, config.representation)
     train_ix, val_ix, test_ix = datasets.split(data, config.test_fraction, config.val_fraction, config.split_seed)
     model = build(config.model, config.input_shape)
     optimizer = (keras.optimizers.Adam(config.lr) if config.optimizer == "adam"

@@ -77,7 +77,7 @@ st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=apply_preset,
 a, b, c, d = st.columns(4)
 a.selectbox("Model", ["keynet", "seed"], key="tr_model")
 b.selectbox("Representation", list(REPRESENTATIONS), key="tr_rep",
-            help="semitone: log-frequency grid (36 semitones x 16 frames); stft162: the capstone's 162x162 image")
+            help="semitone: log-frequency grid (48 semitones from C2 x 16 frames of 0.19 s); stft162: the capstone's 162x162 image")
 c.selectbox("Loss", list(training.LOSSES), key="tr_loss")
 d.selectbox("Optimizer", ["adam", "sgd"], key="tr_opt")
 a, b, c, d = st.columns(4)

@@ -16,8 +16,8 @@ def test_seed_is_the_capstone_network():
 
 
 def test_keynet_outputs_probabilities_and_is_small():
-    model = models.build("keynet", (36, 16, 1))
-    proba = model.predict(np.random.default_rng(0).random((3, 36, 16, 1), dtype=np.float32), verbose=0)
+    model = models.build("keynet", (48, 16, 1))
+    proba = model.predict(np.random.default_rng(0).random((3, 48, 16, 1), dtype=np.float32), verbose=0)
     assert proba.shape == (3, 24)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
     assert model.count_params() < 50_000
@@ -25,4 +25,4 @@ def test_keynet_outputs_probabilities_and_is_small():
 
 def test_unknown_model_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown model 'vgg'"):
-        models.build("vgg", (36, 16, 1))
+        models.build("vgg", (48, 16, 1))

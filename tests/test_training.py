@@ -141,3 +141,38 @@ def test_ship_copies_a_finished_run(tmp_path, capsys):
     assert "shipped to" in capsys.readouterr().out
     assert {"config.json", "model.keras", "metrics.json", "history.csv"} <= {p.name for p in dest.iterdir()}
     assert RunConfig.from_dict(json.loads((dest / "config.json").read_text())) == RunConfig(**{**TINY, "epochs": 1})
+
+
+def test_corpus_spec_reads_msd_metadata_and_real_audio(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    from core import msd, paths
+    from tests.conftest import make_catalog_frame
+
+    frame = make_catalog_frame(3, seed=1)
+    msd.write_summary(tmp_path / "msd_summary_file.h5", frame)
+    sr = 22050
+    t = np.arange(int(sr * 4)) / sr
+    for track, key, mode in zip(frame["track_id"], frame["key"], frame["mode"]):
+        folder = tmp_path / "audio" / f"{key}-{mode}"
+        folder.mkdir(parents=True, exist_ok=True)
+        tone = np.sin(2 * np.pi * 261.63 * 2 ** (key / 12) * t).astype(np.float32)  # the tonic, octave 4
+        sf.write(folder / f"{track}.ogg", tone, sr)
+    monkeypatch.setattr(paths, "DEFAULT_CATALOG", tmp_path / "msd_summary_file.h5")
+    monkeypatch.setattr(paths, "DEFAULT_AUDIO_DIR", tmp_path / "audio")
+    monkeypatch.setattr(paths, "CACHE_DIR", tmp_path / "cache")
+
+    data = datasets.load("corpus", (48, 16, 1))
+    assert data.x.shape[1:] == (48, 16, 1) and len(data.x) == 3 * (len(t) // 4096 // 16 or 1)
+    assert set(data.track_ids) == set(frame["track_id"])
+    first = data.track_ids == frame["track_id"][0]
+    assert set(data.y[first]) == {2 * frame["key"][0] + frame["mode"][0]}
+    assert np.argmax(data.x[first][0, :, :, 0].sum(axis=1)) == 24 + frame["key"][0]  # C2 + 2 octaves + tonic
+    cached = next((tmp_path / "cache" / "datasets").glob("*.npz"))
+    stamp = cached.stat().st_mtime_ns
+    assert np.array_equal(datasets.load("corpus", (48, 16, 1)).x, data.x)
+    assert cached.stat().st_mtime_ns == stamp
+
+    next((tmp_path / "audio").rglob("*.ogg")).unlink()
+    with pytest.raises(ValueError, match=r"\.ogg: audio missing"):
+        datasets.load("corpus", (48, 16, 1))
