@@ -4,7 +4,8 @@ A data spec is a string in a run's config:
 
 * ``"synthetic:N"`` -- N generated semitone-grid examples (key-profile tones plus
   noise), grouped in songs of 4 transpositions like the corpus; for tests and demos.
-* ``"corpus"`` -- the bundled corpus (``data/corpus/``) as semitone-grid windows.
+* ``"corpus"`` -- the bundled corpus (``data/corpus/``): semitone-grid windows, or the
+  capstone's 162x162 STFT images for the ``stft162`` representation.
 """
 from __future__ import annotations
 
@@ -61,17 +62,18 @@ def load(spec: str, input_shape: tuple[int, int, int], seed: int = 0, representa
             raise ValueError(f"data spec {spec!r}: write 'synthetic:N' with N a whole number") from None
         return synthetic(n, tuple(input_shape[:2]), seed)
     if spec == "corpus":
-        if representation != "semitone":
-            raise ValueError(f"the corpus is available as the 'semitone' representation only, not {representation!r}")
-        return _corpus(input_shape)
+        if representation not in ("semitone", "stft162"):
+            raise ValueError(f"the corpus is available as 'semitone' or 'stft162', not {representation!r}")
+        return _corpus(input_shape, representation)
     raise ValueError(f"unknown data spec {spec!r}; use 'synthetic:N' or 'corpus'")
 
 
-def _corpus(input_shape: tuple[int, int, int]) -> Dataset:
-    """The bundled corpus as semitone-grid windows, cached on disk by corpus content and shape.
+def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone") -> Dataset:
+    """The bundled corpus as examples of ``input_shape``, cached on disk by corpus content and settings.
 
-    Uses :func:`core.features.extract` once that module exists; until then a log-magnitude
-    constant-Q transform (one bin per semitone from C2, librosa) in non-overlapping windows.
+    ``semitone``: non-overlapping windows of a log-magnitude constant-Q transform (one bin per
+    semitone from C2). ``stft162``: one image per clip, the capstone's input as
+    :func:`core.spectrograms.compute` makes it. Switch to ``core.features`` once that module exists.
     """
     from core import paths
     from core.msd import MSDError, read_catalog
@@ -85,23 +87,26 @@ def _corpus(input_shape: tuple[int, int, int]) -> Dataset:
     missing = [str(f) for f in files if not f.exists()]
     if missing:
         raise ValueError(f"{missing[0]}: audio missing ({len(missing)} files); rebuild with `python -m core corpus`")
-    digest = hashlib.sha256(json.dumps([[f.name, f.stat().st_size] for f in files] + [list(input_shape)])
+    digest = hashlib.sha256(json.dumps([[f.name, f.stat().st_size] for f in files] + [list(input_shape), representation])
                             .encode()).hexdigest()[:16]
     cache = paths.CACHE_DIR / "datasets" / f"corpus-{digest}.npz"
     if cache.exists():
         with np.load(cache, allow_pickle=False) as stored:
-            return Dataset(stored["x"], stored["y"], stored["track_ids"], stored["song_ids"])
+            return Dataset(stored["x"], stored["y"], stored["track_ids"], stored["song_ids"],
+                           semitone_axis=representation == "semitone")
     from tqdm import tqdm
 
     xs, ys, tracks, songs = [], [], [], []
     for f, track, song, index in tqdm(list(zip(files, catalog["track_id"], catalog["song_id"], catalog["class_index"])),
                                       desc="corpus features", unit="clip", disable=None, leave=False):
-        windows = _semitone_windows(f, input_shape[0], input_shape[1])
+        windows = (_semitone_windows(f, input_shape[0], input_shape[1]) if representation == "semitone"
+                   else _stft162_image(f))
         xs.append(windows)
         ys += [index] * len(windows)
         tracks += [track] * len(windows)
         songs += [song] * len(windows)
-    data = Dataset(np.concatenate(xs)[..., None], np.array(ys, np.int64), np.array(tracks), np.array(songs))
+    data = Dataset(np.concatenate(xs)[..., None], np.array(ys, np.int64), np.array(tracks), np.array(songs),
+                   semitone_axis=representation == "semitone")
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp.npz")
     np.savez(tmp, x=data.x, y=data.y, track_ids=data.track_ids, song_ids=data.song_ids)
@@ -120,6 +125,15 @@ def _semitone_windows(path, bins: int, frames: int) -> np.ndarray:
     cqt = np.pad(cqt, ((0, 0), (0, max(0, frames - cqt.shape[1]))))
     windows = np.stack([cqt[:, i * frames:(i + 1) * frames] for i in range(count)]).astype(np.float32)
     return windows / np.maximum(windows.max(axis=(1, 2), keepdims=True), 1e-6)
+
+
+def _stft162_image(path) -> np.ndarray:
+    """The capstone's 162x162 log-magnitude STFT image of a clip (dB scaled to 0..1), zero-padded if short."""
+    from core.spectrograms import compute, load as load_audio
+
+    image = (np.clip(compute(load_audio(path), "stft162"), -80, 0) + 80) / 80
+    image = np.pad(image, ((0, 0), (0, 162 - image.shape[1])))
+    return image[None].astype(np.float32)
 
 
 def split(data: Dataset, test_fraction: float, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -173,6 +173,10 @@ def test_corpus_spec_reads_msd_metadata_and_real_audio(tmp_path, monkeypatch):
     assert np.array_equal(datasets.load("corpus", (48, 16, 1)).x, data.x)
     assert cached.stat().st_mtime_ns == stamp
 
+    images = datasets.load("corpus", (162, 162, 1), representation="stft162")
+    assert images.x.shape == (3, 162, 162, 1) and not images.semitone_axis
+    assert 0 <= images.x.min() and images.x.max() <= 1
+
     next((tmp_path / "audio").rglob("*.ogg")).unlink()
     with pytest.raises(ValueError, match=r"\.ogg: audio missing"):
         datasets.load("corpus", (48, 16, 1))
