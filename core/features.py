@@ -1,0 +1,114 @@
+"""Feature settings and extraction: the seed's 162x162 STFT image, a semitone log-spectrogram, chroma.
+
+``FeatureSettings.id`` is a stable short hash of the fields, used to key the feature store.
+A fixed excerpt duration gives a fixed shape (short audio is zero-padded).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+KINDS = ("stft162", "logspec", "chroma")
+SEED_SIZE = 162
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """How to turn audio into one feature image."""
+
+    kind: str = "logspec"
+    sample_rate: int = 22050
+    hop: int = 4410  # 5 frames/s at 22050 Hz
+    offset: float = 0.0
+    duration: float = 10.0
+    bins_per_semitone: int = 2
+    octaves: int = 6
+    fmin: float = 32.70319566257483  # C1
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"feature kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.duration <= 0 or self.hop <= 0 or self.sample_rate <= 0:
+            raise ValueError("duration, hop and sample_rate must be positive")
+
+    @property
+    def id(self) -> str:
+        """Stable 12-hex-digit hash of all fields."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FeatureSettings":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown feature settings: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+    @property
+    def n_samples(self) -> int:
+        return int(round(self.duration * self.sample_rate))
+
+    @property
+    def n_bins(self) -> int:
+        return {"stft162": SEED_SIZE, "logspec": 12 * self.octaves * self.bins_per_semitone,
+                "chroma": 12}[self.kind]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(bins, frames) of every extracted feature."""
+        if self.kind == "stft162":
+            return SEED_SIZE, SEED_SIZE
+        return self.n_bins, 1 + self.n_samples // self.hop
+
+
+def _fit(y: np.ndarray, n: int) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float32)[:n]
+    return np.pad(y, (0, n - y.size)) if y.size < n else y
+
+
+def extract(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
+    """Float32 ``(bins, frames)`` features of mono audio ``y`` (already at ``settings.sample_rate``)."""
+    import librosa
+
+    y = _fit(y, settings.n_samples)
+    sr = settings.sample_rate
+    if settings.kind == "stft162":
+        # The seed: linear STFT magnitude in dB, cropped to 162x162, scaled to 0..1 grayscale.
+        n_fft = 2 * (SEED_SIZE - 1)
+        hop = max(1, settings.n_samples // SEED_SIZE)
+        db = librosa.amplitude_to_db(np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop)), ref=np.max)
+        image = db[:SEED_SIZE, :SEED_SIZE]
+        image = np.pad(image, ((0, 0), (0, SEED_SIZE - image.shape[1])), constant_values=-80.0)
+        return ((image + 80.0) / 80.0).clip(0, 1).astype(np.float32)
+    if settings.kind == "logspec":
+        cqt = np.abs(librosa.cqt(y, sr=sr, hop_length=settings.hop, fmin=settings.fmin,
+                                 n_bins=settings.n_bins, bins_per_octave=12 * settings.bins_per_semitone))
+        return np.log1p(cqt).astype(np.float32)
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=settings.hop, fmin=settings.fmin)
+    return chroma.astype(np.float32)
+
+
+def transpose(x: np.ndarray, k: int, settings: FeatureSettings) -> np.ndarray:
+    """Features shifted up ``k`` semitones: zero-filled shift for logspec, roll for chroma.
+
+    The key label moves with it: ``(tonic + k) % 12``.
+    """
+    if settings.kind == "stft162":
+        raise ValueError("stft162 features are on a linear frequency axis and cannot be transposed; "
+                         "use logspec or chroma")
+    if settings.kind == "chroma":
+        return np.roll(x, k, axis=0)
+    shift = k * settings.bins_per_semitone
+    out = np.zeros_like(x)
+    if shift >= 0:
+        out[shift:] = x[: x.shape[0] - shift]
+    else:
+        out[:shift] = x[-shift:]
+    return out

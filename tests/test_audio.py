@@ -1,0 +1,50 @@
+"""Decoding real files of each format, excerpts, windows, and the one clear error."""
+import io
+
+import numpy as np
+import pytest
+
+from core.audio import AudioError, duration_s, iter_windows, load_audio
+from tests.audio_fixtures import SR, write_key_audio
+
+
+@pytest.mark.parametrize("fmt", ["wav", "flac", "ogg", "mp3"])
+def test_formats_decode_to_mono_float32(tmp_path, fmt):
+    path = write_key_audio(tmp_path / f"x.{fmt}", "F# minor", 1.0)
+    y = load_audio(path)
+    assert y.dtype == np.float32 and y.ndim == 1
+    assert abs(y.size - SR) < SR * 0.1
+    assert np.max(np.abs(y)) > 0.05
+
+
+def test_excerpt_resample_bytes_and_filelike(tmp_path):
+    path = write_key_audio(tmp_path / "x.flac", "C major", 3.0)
+    y = load_audio(path, sr=11025, offset=1.0, duration=1.0)
+    assert y.size == 11025
+    data = path.read_bytes()
+    assert np.allclose(load_audio(data, duration=0.5), load_audio(io.BytesIO(data), duration=0.5))
+    assert duration_s(path) == pytest.approx(3.0)
+
+
+def test_iter_windows_cover_song(tmp_path):
+    path = write_key_audio(tmp_path / "x.wav", "D major", 3.0)
+    windows = list(iter_windows(path, window_s=1.0, hop_s=0.5))
+    assert [round(s, 2) for s, _ in windows] == [0.0, 0.5, 1.0, 1.5, 2.0]
+    assert all(w.size == SR for _, w in windows)
+
+
+def test_bad_inputs_raise_one_clear_error(tmp_path):
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.mp3"
+    text.write_text("this is not audio\n" * 50)
+    silent = tmp_path / "silent.wav"
+    import soundfile as sf
+
+    sf.write(silent, np.zeros(SR, dtype=np.float32), SR)
+    for path, words in [(empty, "empty"), (text, "not a readable audio"), (silent, "silent"),
+                        (tmp_path / "missing.ogg", "no such")]:
+        with pytest.raises(AudioError, match=words) as err:
+            load_audio(path)
+        assert path.name in str(err.value)
+    assert issubclass(AudioError, ValueError)
