@@ -127,7 +127,7 @@ class Run:
 
         path = self.folder / "history.csv"
         try:
-            return pd.read_csv(path)
+            return pd.read_csv(path).drop_duplicates("epoch", keep="last")  # a resumed epoch is logged again
         except (FileNotFoundError, pd.errors.EmptyDataError):
             return pd.DataFrame()
 
@@ -256,6 +256,8 @@ def train(config: RunConfig, progress: Progress | None = None, verbose: int = 0)
 
 
 def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Progress | None, verbose: int) -> str:
+    import shutil
+
     import keras
 
     from core import datasets
@@ -289,7 +291,7 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
                 self.model.stop_training = True
 
     model.fit(train_data, validation_data=validation, epochs=config.epochs, verbose=verbose, callbacks=[
-        keras.callbacks.BackupAndRestore(str(folder / "backup")),
+        keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=False),  # kept for stopped runs
         keras.callbacks.CSVLogger(str(folder / "history.csv"), append=True),
         _Status(),
     ])
@@ -297,6 +299,7 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
     if (folder / STOP_FILE).exists():
         (folder / STOP_FILE).unlink()
         return "stopped"
+    shutil.rmtree(folder / "backup", ignore_errors=True)
     test = data.subset(test_ix)
     _write_predictions(folder, test, model.predict(test.x, verbose=0))
     _write_json(folder / "metrics.json", evaluate(test.y, model.predict(test.x, verbose=0)))

@@ -67,3 +67,17 @@ def test_start_trains_in_background_then_serves_from_cache():
     again = _open(**params)
     assert "Served from cache" in _text(again)
     assert any(m.label == "accuracy" for m in again.metric)
+
+
+def test_running_run_is_watched_and_the_stop_button_stops_it(runs):
+    config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=300, data="synthetic:96")
+    proc = training.start_in_background(config)
+    deadline = time.time() + 120
+    while time.time() < deadline and (getattr(training.get_run(config), "status", {}) or {}).get("epoch", 0) < 1:
+        time.sleep(0.3)
+    app = _open(tr_epochs="300", tr_data="synthetic:96")
+    assert not app.exception
+    assert any("running" in p.proto.text for p in app.get("progress"))
+    app.button(key="tr_stop").click().run()
+    assert proc.wait(timeout=120) == 0
+    assert training.get_run(config).state == "stopped"

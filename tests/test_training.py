@@ -75,6 +75,11 @@ def test_stop_flag_stops_cleanly():
     run = training.train(config, progress=lambda epoch, total, logs: training.request_stop(config.id))
     assert run.state == "stopped" and run.status["epoch"] == 1
     assert not (run.folder / "predictions.csv").exists()
+    epochs_seen = []
+    run = training.train(config, progress=lambda epoch, total, logs: epochs_seen.append(epoch))
+    assert run.state == "finished" and epochs_seen[0] == 2 and epochs_seen[-1] == 50  # resumed after the stop
+    assert run.history()["epoch"].tolist() == list(range(50))
+    assert not (run.folder / "backup").exists()
 
 
 def test_killed_run_is_not_finished_and_a_rerun_completes_it(runs):
