@@ -48,3 +48,28 @@ def test_bad_inputs_raise_one_clear_error(tmp_path):
             load_audio(path)
         assert path.name in str(err.value)
     assert issubclass(AudioError, ValueError)
+
+
+def test_index_seed_layout_flat_folder_and_labels_csv(tmp_path):
+    import pandas as pd
+
+    from core.audio_index import LabelsError, attach_audio, read_labels, scan_folder
+
+    write_key_audio(tmp_path / "seed" / "6-0" / "TRA.ogg", "F# minor", 0.5)
+    write_key_audio(tmp_path / "seed" / "0-1" / "TRB.wav", "C major", 0.5)
+    found = scan_folder(tmp_path / "seed").set_index("track_id")
+    assert (found.loc["TRA", "key"], found.loc["TRA", "mode"]) == (6, 0)
+    write_key_audio(tmp_path / "flat" / "TRC.flac", "D major", 0.5)
+    assert scan_folder(tmp_path / "flat")["track_id"].tolist() == ["TRC"]
+
+    labels = tmp_path / "seed" / "labels.csv"
+    labels.write_text("file,key\n6-0/TRA.ogg,F# minor\n0-1/TRB.wav,C\n")
+    parsed = read_labels(labels).set_index("track_id")
+    assert (parsed.loc["TRB", "key"], parsed.loc["TRB", "mode"]) == (0, 1)
+    catalog = pd.DataFrame({"track_id": ["TRA", "TRZ"]})
+    joined = attach_audio(catalog, labels)
+    assert joined["has_audio"].tolist() == [True, False] and joined["audio_path"].iloc[1] is None
+
+    labels.write_text("file,key\n6-0/TRA.ogg,H minor\nnope.wav,C\n")
+    with pytest.raises(LabelsError, match=r"labels.csv: 2 bad row.*line 2: unknown key 'H minor'.*line 3: no such file"):
+        read_labels(labels)

@@ -93,3 +93,19 @@ def test_dask_local_cluster(tmp_path):
     local = FeatureStore(tmp_path / "local", SETTINGS)
     local.extract(items)
     assert np.allclose(store.read_many(store.ids()), local.read_many(local.ids()))
+
+
+def test_features_command_on_labels_csv(tmp_path, capsys):
+    from core.cli import main
+
+    items = _items(tmp_path / "audio", 3)
+    labels = tmp_path / "audio" / "labels.csv"
+    labels.write_text("file,key\n" + "".join(f"{Path(p).name},{KEYS[n]}\n" for n, (_, p) in enumerate(items)))
+    argv = [str(labels), "--store", str(tmp_path / "store"), "--kind", "chroma", "--duration", "1"]
+    assert main(["features", *argv, "--jobs", "2"]) == 0
+    assert "3 added, 3 stored" in capsys.readouterr().out
+    assert main(["features", *argv]) == 0
+    assert "0 added, 3 stored" in capsys.readouterr().out
+    labels.write_text("file,key\nTR000.wav,X major\n")
+    assert main(["features", *argv]) == 2
+    assert "unknown key 'X major'" in capsys.readouterr().out

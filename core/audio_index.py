@@ -1,0 +1,76 @@
+"""Find audio for tracks: seed layout ``<root>/<key>-<mode>/<TRACK_ID>.<ext>``, a flat folder
+``<TRACK_ID>.<ext>``, or a labels CSV with columns ``file,key`` (keys parsed by :class:`core.keys.Key`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from core.keys import Key
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+
+
+class LabelsError(ValueError):
+    """A labels CSV that cannot be used; the message names the file and the bad rows."""
+
+
+def scan_folder(root: str | Path) -> pd.DataFrame:
+    """One row per audio file under ``root``: ``track_id``, ``audio_path`` and, in the seed layout
+    (``<key>-<mode>`` subfolders), ``key`` and ``mode``; flat folders give no key columns' values."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such audio folder")
+    rows = []
+    for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()):
+        row = {"track_id": path.stem, "audio_path": str(path), "key": pd.NA, "mode": pd.NA}
+        if path.parent != root:
+            try:
+                key = Key.from_folder(path.parent.name)
+                row.update(key=key.tonic, mode=key.mode)
+            except ValueError:
+                pass
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["track_id", "audio_path", "key", "mode"])
+
+
+def read_labels(csv_path: str | Path) -> pd.DataFrame:
+    """``track_id``, ``audio_path``, ``key``, ``mode`` from a ``file,key`` CSV; relative paths
+    resolve against the CSV's folder. Bad rows (unknown key, missing file) raise one LabelsError."""
+    csv_path = Path(csv_path)
+    try:
+        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise LabelsError(f"{csv_path}: cannot read labels CSV ({err})") from None
+    missing = {"file", "key"} - set(frame.columns)
+    if missing:
+        raise LabelsError(f"{csv_path}: needs columns file,key; missing {', '.join(sorted(missing))}")
+    rows, problems = [], []
+    for line, (file, text) in enumerate(zip(frame["file"], frame["key"]), start=2):
+        path = Path(file) if Path(file).is_absolute() else csv_path.parent / file
+        try:
+            key = Key.parse(text)
+        except ValueError:
+            problems.append(f"line {line}: unknown key {text!r}")
+            continue
+        if not path.is_file():
+            problems.append(f"line {line}: no such file {file!r}")
+            continue
+        rows.append({"track_id": path.stem, "audio_path": str(path), "key": key.tonic, "mode": key.mode})
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise LabelsError(f"{csv_path}: {len(problems)} bad row(s): {shown}")
+    return pd.DataFrame(rows, columns=["track_id", "audio_path", "key", "mode"])
+
+
+def attach_audio(catalog: pd.DataFrame, source: str | Path) -> pd.DataFrame:
+    """``catalog`` (with ``track_id``) plus ``audio_path`` (None where absent) and ``has_audio``,
+    from a folder (seed or flat layout) or a labels CSV."""
+    source = Path(source)
+    found = read_labels(source) if source.suffix.lower() == ".csv" else scan_folder(source)
+    paths = found.drop_duplicates("track_id").set_index("track_id")["audio_path"]
+    out = catalog.copy()
+    out["audio_path"] = out["track_id"].map(paths).astype(object).where(lambda s: s.notna(), None)
+    out["has_audio"] = out["audio_path"].notna()
+    return out
