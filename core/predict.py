@@ -1,0 +1,172 @@
+"""Key of a whole song in bounded time and memory: windows, global probabilities, key over time.
+
+The song is read window by window (:func:`core.audio.iter_windows`), never decoded whole.
+Each window is cut into excerpts of the estimator's feature duration; the window's 24-class
+probabilities are the mean over its excerpts, the song's the mean over its windows. Long songs
+are analysed with at most ``max_windows`` windows spread evenly over the whole length.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from core.audio import SILENCE_PEAK, AudioError, Source, duration_s, iter_windows
+from core.keys import Key, circle_of_fifths_order
+
+FORMATS = ("wav", "mp3", "flac", "ogg")
+WINDOW_S = 20.0
+HOP_S = 10.0
+MAX_WINDOWS = 24
+MIN_WINDOW_S = 1.0
+
+
+@dataclass
+class Prediction:
+    """A song's key: global probabilities plus one probability row per analysed window."""
+
+    file: str
+    model: str
+    proba: np.ndarray                      # (24,) sums to 1
+    starts: list[float] = field(default_factory=list)
+    window_proba: np.ndarray | None = None  # (n_windows, 24)
+    window_s: float = WINDOW_S
+    duration_s: float = 0.0
+    note: str = ""
+
+    @property
+    def key(self) -> Key:
+        return Key.from_index(int(np.argmax(self.proba)))
+
+    @property
+    def confidence(self) -> float:
+        return float(np.max(self.proba))
+
+    def top(self, n: int = 3) -> list[tuple[Key, float]]:
+        order = np.argsort(self.proba)[::-1][:n]
+        return [(Key.from_index(int(i)), float(self.proba[i])) for i in order]
+
+    def timeline(self) -> list[dict]:
+        """Per window: start, end, best key and its probability."""
+        rows = []
+        for start, row in zip(self.starts, self.window_proba if self.window_proba is not None else []):
+            best = Key.from_index(int(np.argmax(row)))
+            rows.append({"start_s": round(start, 2), "end_s": round(min(start + self.window_s, self.duration_s), 2),
+                         "key": best.name, "class_index": best.index, "confidence": round(float(row.max()), 4)})
+        return rows
+
+    def circle_of_fifths(self) -> list[tuple[str, float]]:
+        """(key name, probability) in circle-of-fifths order, for charts."""
+        return [(k.name, float(self.proba[k.index])) for k in circle_of_fifths_order()]
+
+    def to_dict(self) -> dict:
+        key = self.key
+        return {
+            "file": self.file, "model": self.model,
+            "key": key.name, "tonic": key.tonic_name, "mode": key.mode_name,
+            "msd_key": key.tonic, "msd_mode": key.mode, "class_index": key.index,
+            "confidence": round(self.confidence, 4), "camelot": key.camelot,
+            "relative_key": key.relative.name,
+            "top3": [{"key": k.name, "probability": round(p, 4)} for k, p in self.top(3)],
+            "probabilities": {Key.from_index(i).name: round(float(p), 5) for i, p in enumerate(self.proba)},
+            "duration_s": round(self.duration_s, 2), "windows": len(self.starts),
+            "analysed_s": round(sum(min(self.window_s, self.duration_s - s) for s in self.starts), 2),
+            "note": self.note, "timeline": self.timeline(),
+        }
+
+
+def check_format(name: str) -> None:
+    """Raise AudioError for a file name whose extension is not a supported audio format."""
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise AudioError(f"{name}: unsupported format {suffix or '(no extension)'!r}; "
+                         f"use one of {', '.join(FORMATS)}")
+
+
+def plan_hop(duration: float, window_s: float, hop_s: float, max_windows: int) -> float:
+    """The hop that covers ``duration`` with at most ``max_windows`` windows (never below ``hop_s``)."""
+    if duration <= window_s or max_windows <= 1:
+        return hop_s
+    return max(hop_s, (duration - window_s) / (max_windows - 1))
+
+
+def _window_proba(y: np.ndarray, estimator) -> np.ndarray:
+    from core.features import extract
+
+    settings = estimator.settings
+    n = settings.n_samples
+    chunks = [y[i:i + n] for i in range(0, max(1, y.size - n // 2), n)] or [y]
+    features = np.stack([extract(c, settings) for c in chunks])
+    return np.asarray(estimator.predict_proba(features), dtype=np.float64).mean(axis=0)
+
+
+def predict_song(source: Source, estimator, name: str | None = None, window_s: float = WINDOW_S,
+                 hop_s: float = HOP_S, max_windows: int = MAX_WINDOWS,
+                 progress: Callable[[int, int], None] | None = None) -> Prediction:
+    """Predict the key of one song with ``estimator`` (a :class:`core.estimators.KeyEstimator`).
+
+    Raises :class:`AudioError` with the file name for unusable input (unsupported, empty,
+    not audio, silent).
+    """
+    name = name or (str(source) if isinstance(source, (str, Path)) else getattr(source, "name", "<audio>"))
+    check_format(name)
+    if isinstance(source, (bytes, bytearray)) and not source:
+        raise AudioError(f"{name}: file is empty (0 bytes)")
+    if isinstance(source, (bytes, bytearray)):
+        import io
+        source = io.BytesIO(source)
+    if window_s <= 0 or hop_s <= 0 or max_windows < 1:
+        raise ValueError("window_s and hop_s must be positive and max_windows at least 1")
+    try:
+        total = duration_s(source)
+    except AudioError as err:
+        raise AudioError(str(err).replace("<audio bytes>", name)) from None
+    if hasattr(source, "seek"):
+        source.seek(0)
+    hop = plan_hop(total, window_s, hop_s, max_windows)
+    expected = min(max_windows, 1 + max(0, int(np.ceil((total - window_s) / hop))))
+    starts, rows = [], []
+    try:
+        for start, y in iter_windows(source, window_s, hop, sr=estimator.settings.sample_rate):
+            if len(starts) >= max_windows and rows:
+                break
+            if progress:
+                progress(len(starts) + 1, expected)
+            starts.append(start)
+            if y.size < MIN_WINDOW_S * estimator.settings.sample_rate and rows:
+                starts.pop()
+                continue
+            if float(np.max(np.abs(y), initial=0.0)) < SILENCE_PEAK:
+                starts.pop()
+                continue
+            rows.append(_window_proba(y, estimator))
+    except AudioError as err:
+        raise AudioError(str(err).replace("<audio bytes>", name)) from None
+    except Exception as err:  # noqa: BLE001 - decoder failures mid-file
+        raise AudioError(f"{name}: cannot decode audio: {err}") from None
+    if not rows:
+        raise AudioError(f"{name}: audio is silent (no window above the silence threshold)")
+    window_proba = np.vstack(rows)
+    proba = window_proba.mean(axis=0)
+    proba = proba / proba.sum()
+    note = ""
+    if hop > hop_s:
+        note = (f"long file ({total / 60:.1f} min): analysed {len(starts)} windows of {window_s:g} s "
+                f"spread every {hop:.1f} s")
+    return Prediction(file=name, model=getattr(estimator, "name", "model"), proba=proba, starts=starts,
+                      window_proba=window_proba, window_s=window_s, duration_s=total, note=note)
+
+
+def csv_rows(results: list[dict]) -> list[dict]:
+    """Flat rows (no timeline/probability maps) for CSV output; error entries keep their message."""
+    flat = []
+    for r in results:
+        row = {k: v for k, v in r.items() if k not in ("timeline", "probabilities", "top3")}
+        for i, item in enumerate(r.get("top3", []), 1):
+            row[f"top{i}"] = item["key"]
+            row[f"top{i}_probability"] = item["probability"]
+        flat.append(row)
+    return flat
+
