@@ -96,10 +96,12 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
                            semitone_axis=representation == "semitone")
     from tqdm import tqdm
 
+    from core.spectrograms import load as load_audio
+
     xs, ys, tracks, songs = [], [], [], []
     for f, track, song, index in tqdm(list(zip(files, catalog["track_id"], catalog["song_id"], catalog["class_index"])),
                                       desc="corpus features", unit="clip", disable=None, leave=False):
-        windows = (_semitone_windows(f, input_shape[0], input_shape[1]) if representation == "semitone"
+        windows = (semitone_windows(load_audio(f), input_shape[0], input_shape[1]) if representation == "semitone"
                    else _stft162_image(f))
         xs.append(windows)
         ys += [index] * len(windows)
@@ -114,12 +116,15 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
     return data
 
 
-def _semitone_windows(path, bins: int, frames: int) -> np.ndarray:
-    """Non-overlapping (bins x frames) windows of a clip's log-magnitude semitone CQT, each scaled to max 1."""
+SEMITONE_SR, SEMITONE_HOP = 22050, 4096  # the "semitone" representation: 16 frames = 3 s
+
+
+def semitone_windows(y: np.ndarray, bins: int = 48, frames: int = 16) -> np.ndarray:
+    """Non-overlapping (bins x frames) windows of mono audio ``y`` at 22,050 Hz: log-magnitude CQT,
+    one bin per semitone from C2, each window scaled to max 1 (the input of ``keynet-default``)."""
     import librosa
 
-    y, sr = librosa.load(path, sr=22050, mono=True)
-    cqt = np.log1p(np.abs(librosa.cqt(y, sr=sr, hop_length=4096, fmin=librosa.note_to_hz("C2"),
+    cqt = np.log1p(np.abs(librosa.cqt(y, sr=SEMITONE_SR, hop_length=SEMITONE_HOP, fmin=librosa.note_to_hz("C2"),
                                       n_bins=bins, bins_per_octave=12)))
     count = max(1, cqt.shape[1] // frames)
     cqt = np.pad(cqt, ((0, 0), (0, max(0, frames - cqt.shape[1]))))
