@@ -91,7 +91,8 @@ def extract(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
         cqt = np.abs(librosa.cqt(y, sr=sr, hop_length=settings.hop, fmin=settings.fmin,
                                  n_bins=settings.n_bins, bins_per_octave=12 * settings.bins_per_semitone))
         return np.log1p(cqt).astype(np.float32)
-    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=settings.hop, fmin=settings.fmin)
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=settings.hop, fmin=settings.fmin,
+                                         n_octaves=settings.octaves)
     return chroma.astype(np.float32)
 
 

@@ -1,5 +1,4 @@
 """Feature store: parallel extraction, skipping, bad files, resume after SIGKILL, a Dask cluster."""
-import os
 import signal
 import subprocess
 import sys
