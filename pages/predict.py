@@ -1,0 +1,109 @@
+"""Predict: upload a song, see its key, key over time, and the baselines' answers beside the model's."""
+import json
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core.audio import AudioError
+from core.predict import FORMATS, HOP_S, WINDOW_S, csv_rows, predict_song
+from core.urlstate import Param
+from ui.url import read_view, seed_widgets, write_view
+
+SCHEMA = {
+    "pr_model": Param("str", "default"),
+    "pr_window": Param("float", WINDOW_S, 5.0, 60.0),
+}
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def estimator(name: str):
+    from core.estimators import load_estimator
+    return load_estimator(name)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def predict(data: bytes, filename: str, model: str, window_s: float, _progress=None) -> dict:
+    """Prediction dict, cached per (file content, name, model, window)."""
+    return predict_song(data, estimator(model), name=filename, window_s=window_s,
+                        hop_s=min(HOP_S, window_s), progress=_progress).to_dict()
+
+
+def model_options(wanted: str) -> list[str]:
+    from core.estimators import available_estimators
+    options = list(available_estimators())
+    if wanted not in options:
+        st.warning(f"Model {wanted!r} from the link is not available; using the shipped default.", icon="⚠️")
+        st.session_state["pr_model"] = options[0] if "default" not in options else "default"
+    return options
+
+
+def show(result: dict) -> None:
+    cols = st.columns(5)
+    cols[0].metric("Key", result["key"])
+    cols[1].metric("MSD key / mode", f"{result['msd_key']} / {result['msd_mode']}")
+    cols[2].metric("Camelot", result["camelot"])
+    cols[3].metric("Confidence", f"{result['confidence']:.0%}")
+    cols[4].metric("Relative key", result["relative_key"])
+    st.markdown("**Top three:** " + " · ".join(f"{t['key']} ({t['probability']:.0%})" for t in result["top3"]))
+    if result["note"]:
+        st.info(result["note"])
+    from core.keys import circle_of_fifths_order
+    order = [k.name for k in circle_of_fifths_order()]
+    probs = pd.DataFrame({"key": order, "probability": [result["probabilities"][k] for k in order]})
+    st.altair_chart(alt.Chart(probs, title="24 keys, circle-of-fifths order").mark_bar().encode(
+        x=alt.X("key:N", sort=order), y="probability:Q"), width="stretch")
+    timeline = pd.DataFrame(result["timeline"])
+    if len(timeline) > 1:
+        st.altair_chart(alt.Chart(timeline, title="Key over time").mark_circle(size=90).encode(
+            x=alt.X("start_s:Q", title="window start (s)"), y=alt.Y("key:N", sort=order),
+            color="confidence:Q", tooltip=["start_s", "end_s", "key", "confidence"]), width="stretch")
+
+
+st.title("🔮 Predict a song")
+view = read_view(SCHEMA)
+seed_widgets(view)
+options = model_options(view["pr_model"])
+model = st.selectbox("Model", options, key="pr_model")
+window = st.slider("Window (s)", 5.0, 60.0, step=5.0, key="pr_window")
+write_view({"pr_model": model, "pr_window": window}, SCHEMA)
+
+# No ``type=``: other extensions reach core.predict, which names the file and the formats it accepts.
+upload = st.file_uploader(f"Audio file ({', '.join(FORMATS)})")
+if upload is None:
+    st.caption("Upload a song to see its key.")
+    st.stop()
+data = upload.getvalue()
+st.audio(data)
+bar = st.progress(0.0, text="Analysing windows…")
+try:
+    result = predict(data, upload.name, model, window,
+                     _progress=lambda done, total: bar.progress(min(1.0, done / max(total, 1)),
+                                                                text=f"window {done} of {total}"))
+except AudioError as err:
+    bar.empty()
+    st.error(str(err))
+    st.stop()
+except Exception as err:  # noqa: BLE001 - a model that cannot load or run is one message, the app stays up
+    bar.empty()
+    st.error(f"Model {model!r} could not predict {upload.name}: {err}")
+    st.stop()
+bar.empty()
+show(result)
+
+baselines = [name for name in options if name.startswith("template:") and name != model]
+if baselines:
+    st.subheader("Baselines")
+    rows = []
+    for name in baselines:
+        other = predict(data, upload.name, name, window)
+        rows.append({"model": name, "key": other["key"], "camelot": other["camelot"],
+                     "confidence": other["confidence"]})
+    st.dataframe(pd.DataFrame([{"model": model, "key": result["key"], "camelot": result["camelot"],
+                                "confidence": result["confidence"]}, *rows]), hide_index=True)
+
+stem = upload.name.rsplit(".", 1)[0]
+left, right = st.columns(2)
+left.download_button("Download JSON", json.dumps(result, indent=2), f"{stem}-key.json", "application/json")
+right.download_button("Download CSV", pd.DataFrame(csv_rows([result])).to_csv(index=False),
+                      f"{stem}-key.csv", "text/csv")
