@@ -1,0 +1,171 @@
+"""One interface for every key estimator: trained CNNs, profile templates, Essentia when installed.
+
+``load_estimator("default")`` is the shipped ``models/keynet-default/``; a run id or
+folder, or a ``.keras`` file next to its ``config.json``, loads that CNN;
+``"template:<profile>"`` is Krumhansl-Schmuckler template matching on chroma with
+any profile of :mod:`core.profiles`; ``"essentia"`` is Essentia's ``KeyExtractor``
+only where ``import essentia`` works. Estimators are read-only after loading, so
+one object can serve many threads (pages cache them with ``st.cache_resource``).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from core import paths
+from core.features import FeatureSettings, extract
+from core.keys import N_CLASSES
+from core.profiles import PROFILES, match_proba
+
+TEMPLATE_SETTINGS = FeatureSettings(kind="chroma", duration=10.0)
+
+
+class KeyEstimator:
+    """Base: ``settings`` say what features ``predict_proba`` consumes; ``features`` makes them."""
+
+    name: str
+    settings: FeatureSettings
+
+    def features(self, y: np.ndarray) -> np.ndarray:
+        """(n, *feature_shape) features of mono audio ``y`` at ``settings.sample_rate``."""
+        return extract(y, self.settings)[None]
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class TemplateEstimator(KeyEstimator):
+    """Mean chroma correlated with a key profile rotated to all 24 keys."""
+
+    def __init__(self, profile: str) -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+        self.profile = profile
+        self.name = f"template: {profile}"
+        self.settings = TEMPLATE_SETTINGS
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        features = np.asarray(features, dtype=float)
+        return np.stack([match_proba(chroma.reshape(12, -1), self.profile) for chroma in features])
+
+
+class CNNEstimator(KeyEstimator):
+    """A trained Keras model and the representation its run config names."""
+
+    def __init__(self, model_path: Path, config: dict, name: str) -> None:
+        import keras
+
+        self.model = keras.models.load_model(model_path, compile=False)
+        self.config = config
+        self.name = name
+        self.input_shape = tuple(config["input_shape"])
+        self.representation = config.get("representation", "semitone")
+        frames = self.input_shape[1]
+        if self.representation == "semitone":
+            from core.datasets import SEMITONE_HOP, SEMITONE_SR
+
+            self.settings = FeatureSettings(kind="logspec", sample_rate=SEMITONE_SR, hop=SEMITONE_HOP,
+                                            duration=frames * SEMITONE_HOP / SEMITONE_SR)
+        else:
+            self.settings = FeatureSettings(kind="stft162")
+
+    def features(self, y: np.ndarray) -> np.ndarray:
+        if self.representation == "semitone":
+            from core.datasets import semitone_windows
+
+            return semitone_windows(y, self.input_shape[0], self.input_shape[1])[..., None]
+        return extract(y, self.settings)[None, ..., None]
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        features = np.asarray(features, dtype=np.float32)
+        if features.ndim == len(self.input_shape):
+            features = features[..., None]
+        if features.shape[1:] != self.input_shape:
+            raise ValueError(f"{self.name} expects features of shape {self.input_shape}, got "
+                             f"{features.shape[1:]}; make them with estimator.features(y)")
+        return np.asarray(self.model.predict(features, verbose=0), dtype=float)
+
+
+class EssentiaEstimator(KeyEstimator):
+    """Essentia's ``KeyExtractor`` on raw audio (features are the audio itself)."""
+
+    name = "essentia: KeyExtractor"
+    settings = FeatureSettings(kind="chroma", sample_rate=44100, duration=30.0)
+
+    def features(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(y, dtype=np.float32)[None]
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        import essentia.standard as es
+
+        from core.keys import Key
+
+        rows = []
+        for y in np.asarray(features, dtype=np.float32):
+            key, scale, strength = es.KeyExtractor(sampleRate=self.settings.sample_rate)(y)
+            row = np.full(N_CLASSES, (1 - strength) / (N_CLASSES - 1))
+            row[Key.parse(f"{key} {scale}").index] = strength
+            rows.append(row / row.sum())
+        return np.stack(rows)
+
+
+def essentia_available() -> bool:
+    try:
+        import essentia  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _cnn_from_folder(folder: Path, name: str) -> CNNEstimator:
+    config_path, model_path = folder / "config.json", folder / "model.keras"
+    if not (config_path.exists() and model_path.exists()):
+        raise FileNotFoundError(f"{folder} has no config.json and model.keras; it is not a finished run")
+    return CNNEstimator(model_path, json.loads(config_path.read_text()), name)
+
+
+def load_estimator(name_or_path: str) -> KeyEstimator:
+    """An estimator by name: "default", "template:<profile>", "essentia", a run id, a run folder or a .keras file."""
+    text = str(name_or_path).strip()
+    if text.startswith("template:"):
+        return TemplateEstimator(text.split(":", 1)[1].strip())
+    if text == "essentia":
+        if not essentia_available():
+            raise ValueError("Essentia is not installed here; `import essentia` failed")
+        return EssentiaEstimator()
+    if text == "default":
+        return _cnn_from_folder(paths.MODELS_DIR / "keynet-default", "keynet (default)")
+    path = Path(text)
+    if path.suffix == ".keras" and path.is_file():
+        return _cnn_from_folder(path.parent, path.stem) if path.name == "model.keras" else \
+            CNNEstimator(path, json.loads((path.parent / "config.json").read_text()), path.stem)
+    if path.is_dir():
+        return _cnn_from_folder(path, path.name)
+    from core.training import runs_dir
+
+    if (runs_dir() / text).is_dir():
+        return _cnn_from_folder(runs_dir() / text, f"run {text}")
+    raise ValueError(f"unknown estimator {text!r}; choose one of {', '.join(available_estimators())}, "
+                     "a run folder or a .keras file")
+
+
+def available_estimators() -> list[str]:
+    """Names :func:`load_estimator` accepts: default, finished runs, templates, Essentia if installed."""
+    from core.training import list_runs
+
+    names = ["default"] if (paths.MODELS_DIR / "keynet-default" / "model.keras").exists() else []
+    names += [run.id for run in list_runs() if run.state == "finished" and (run.folder / "model.keras").exists()]
+    names += [f"template:{profile}" for profile in PROFILES]
+    return names + (["essentia"] if essentia_available() else [])
+
+
+def estimate_audio(estimator: KeyEstimator, y: np.ndarray, sr: int) -> np.ndarray:
+    """(24,) key probabilities of mono audio ``y`` at ``sr``: the estimator's own features, averaged."""
+    if sr != estimator.settings.sample_rate:
+        import librosa
+
+        y = librosa.resample(np.asarray(y, dtype=np.float32), orig_sr=sr, target_sr=estimator.settings.sample_rate)
+    proba = estimator.predict_proba(estimator.features(y)).mean(axis=0)
+    return proba / proba.sum()
