@@ -93,12 +93,14 @@ def plan_hop(duration: float, window_s: float, hop_s: float, max_windows: int) -
 
 
 def _window_proba(y: np.ndarray, estimator) -> np.ndarray:
+    """Mean probabilities over the window's excerpts of the estimator's feature duration."""
     from core.features import extract
 
     settings = estimator.settings
+    make = getattr(estimator, "features", None) or (lambda chunk: extract(chunk, settings)[None])
     n = settings.n_samples
-    chunks = [y[i:i + n] for i in range(0, max(1, y.size - n // 2), n)] or [y]
-    features = np.stack([extract(c, settings) for c in chunks])
+    chunks = [y[i:i + n] for i in range(0, max(1, y.size - n // 2), n)]
+    features = np.concatenate([make(c) for c in chunks])
     return np.asarray(estimator.predict_proba(features), dtype=np.float64).mean(axis=0)
 
 
