@@ -1,0 +1,45 @@
+"""``python -m core evaluate LABELS.csv [--model NAME_OR_PATH] [--format json|table]``."""
+from __future__ import annotations
+
+import argparse
+
+HELP = "Score a key estimator on a labels CSV (file,key): accuracy, MIREX weighted score and breakdown, time."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("labels", metavar="LABELS.csv", help="CSV with columns file,key")
+    parser.add_argument("--model", default="default",
+                        help="'default', a run id or folder, a .keras file, 'template:krumhansl', ... (default: default)")
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from tqdm import tqdm
+
+    from core.audio import AudioError
+    from core.audio_index import LabelsError
+    from core.estimators import load_estimator
+    from core.evaluation import evaluate_labels
+
+    try:
+        estimator = load_estimator(args.model)
+        result = evaluate_labels(args.labels, estimator,
+                                 progress=lambda files: tqdm(files, unit="file", desc="evaluating", file=sys.stderr))
+    except (AudioError, LabelsError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps({k: v for k, v in result.items() if k != "files"}, indent=2))
+        return 0
+    print(f"model            {result['model']}")
+    print(f"files            {result['n']}")
+    print(f"accuracy         {result['accuracy']:.3f}")
+    print(f"MIREX weighted   {result['mirex_weighted']:.3f}")
+    for name, fraction in result["mirex_fractions"].items():
+        print(f"  {name:<14} {fraction:.3f}")
+    print(f"macro F1         {result['fbeta_macro']:.3f}")
+    print(f"time             {result['seconds']:.2f} s")
+    return 0
