@@ -21,6 +21,7 @@ PAGES = [
     st.Page("pages/spectrograms.py", title="Spectrograms", icon="🎛️", url_path="spectrograms"),
     st.Page("pages/train.py", title="Train", icon="🏋️", url_path="train"),
     st.Page("pages/predict.py", title="Predict", icon="🔮", url_path="predict"),
+    st.Page("pages/runs.py", title="Runs", icon="📊", url_path="runs"),
 ]
 
 st.navigation([st.Page(home, title="Home", icon="🏠", default=True), *PAGES]).run()

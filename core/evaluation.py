@@ -45,3 +45,34 @@ def evaluate_run(folder: str | Path) -> dict:
     frame = pd.read_csv(Path(folder) / "predictions.csv")
     proba = frame[[f"p{i}" for i in range(24)]].to_numpy(dtype=float)
     return summary(frame["class_index"].to_numpy(dtype=int), proba)
+
+
+def run_folders() -> dict[str, Path]:
+    """Every run folder by name: the shipped ``default`` first, then the runs under ``RUNS_DIR``."""
+    from core.paths import MODELS_DIR
+    from core.training import list_runs
+
+    folders = {"default": MODELS_DIR / "keynet-default"} if (MODELS_DIR / "keynet-default").is_dir() else {}
+    return folders | {run.id: run.folder for run in list_runs()}
+
+
+def run_state(folder: Path) -> str:
+    """A run's state from ``status.json``: "finished" only when training ended and predictions exist."""
+    import json
+
+    try:
+        state = json.loads((folder / "status.json").read_text()).get("state", "unknown")
+    except (OSError, ValueError):
+        state = "unknown"
+    if state == "finished" and not (folder / "predictions.csv").is_file():
+        return "incomplete"
+    return state
+
+
+def first_layer_filters(model) -> np.ndarray:
+    """(filters, height, width) kernels of the first 2-D convolution (input channels averaged)."""
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if weights and weights[0].ndim == 4:
+            return np.transpose(weights[0].mean(axis=2), (2, 0, 1))
+    raise ValueError("the model has no 2-D convolution")

@@ -1,0 +1,92 @@
+"""Runs: finished training runs side by side — curves, confusion, per-class recall, MIREX breakdown, filters."""
+import json
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.evaluation import evaluate_run, first_layer_filters, run_folders, run_state
+from core.keys import Key
+from core.urlstate import Param
+from ui.url import read_view, seed_widgets, write_view
+
+st.title("Runs")
+folders = run_folders()
+states = {name: run_state(folder) for name, folder in folders.items()}
+finished = [name for name, state in states.items() if state == "finished"]
+SCHEMA = {
+    "ru_runs": Param("choices", finished[:2], options=finished),
+    "ru_norm": Param("choice", "counts", options=["counts", "normalised"]),
+    "ru_filters": Param("choice", finished[0] if finished else "", options=finished or [""]),
+}
+seed_widgets(read_view(SCHEMA))
+
+if not folders:
+    st.info("No runs yet: train one on the Train page or with `python -m core train`.")
+    st.stop()
+
+
+@st.cache_data(show_spinner="Scoring test predictions…")
+def scored(folder: str, stamp: float) -> dict:
+    """``core.metrics.summary`` of a run's test predictions (re-read when predictions.csv changes)."""
+    return evaluate_run(folder)
+
+
+@st.cache_resource(show_spinner="Loading model…")
+def filters(folder: str):
+    import keras
+
+    return first_layer_filters(keras.models.load_model(f"{folder}/model.keras", compile=False))
+
+
+def config(folder) -> dict:
+    try:
+        return json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+overview = pd.DataFrame([{"run": name, "state": states[name], **config(folder)} for name, folder in folders.items()])
+st.subheader("All runs")
+st.dataframe(overview, hide_index=True)
+unfinished = [name for name in folders if name not in finished]
+if unfinished:
+    st.caption(f"Not finished (not compared): {', '.join(f'{n} ({states[n]})' for n in unfinished)}")
+
+chosen = st.multiselect("Compare runs", finished, key="ru_runs")
+norm = st.radio("Confusion", ["counts", "normalised"], key="ru_norm", horizontal=True)
+names = [Key.from_index(i).name for i in range(24)]
+results = {name: scored(str(folders[name]), (folders[name] / "predictions.csv").stat().st_mtime) for name in chosen}
+if results:
+    st.dataframe(pd.DataFrame([{"run": name, "accuracy": r["accuracy"], "MIREX weighted": r["mirex_weighted"],
+                                "macro F1": r["fbeta_macro"], "seed batch F1": r["fbeta_seed_batch"],
+                                **r["mirex_fractions"]} for name, r in results.items()]), hide_index=True)
+    st.caption("'seed batch F1' is the seed notebook's rounded batch formula: probabilities under 0.5 round "
+               "to 0, so it reads ~0 while accuracy is far above chance.")
+for name, result in results.items():
+    st.subheader(f"Run {name}")
+    history = pd.read_csv(folders[name] / "history.csv") if (folders[name] / "history.csv").is_file() else pd.DataFrame()
+    left, right = st.columns(2)
+    if not history.empty:
+        history = history.drop_duplicates("epoch", keep="last")
+        left.plotly_chart(px.line(history, x="epoch", y=[c for c in history if c.endswith("loss")], title="Loss"),
+                          key=f"ru_loss_{name}")
+        right.plotly_chart(px.line(history, x="epoch", y=[c for c in history if c.endswith("accuracy")],
+                                   title="Accuracy"), key=f"ru_acc_{name}")
+    matrix = result["confusion_normalised" if norm == "normalised" else "confusion"]
+    left.plotly_chart(px.imshow(matrix, x=names, y=names, labels={"x": "predicted", "y": "true"},
+                                title=f"Confusion ({norm})"), key=f"ru_conf_{name}")
+    right.plotly_chart(px.bar(x=names, y=result["recall_per_class"], labels={"x": "class", "y": "recall"},
+                              title="Per-class recall"), key=f"ru_recall_{name}")
+    st.plotly_chart(px.bar(x=list(result["mirex_fractions"]), y=list(result["mirex_fractions"].values()),
+                           labels={"x": "MIREX category", "y": "fraction"}, title="MIREX breakdown"),
+                    key=f"ru_mirex_{name}")
+
+if finished:
+    st.subheader("First-layer filters")
+    which = st.selectbox("Run", finished, key="ru_filters")
+    kernels = filters(str(folders[which]))
+    st.plotly_chart(px.imshow(kernels, facet_col=0, facet_col_wrap=8, color_continuous_scale="RdBu_r",
+                              title=f"{len(kernels)} filters of the first convolution"), key="ru_kernels")
+
+write_view({"ru_runs": chosen, "ru_norm": norm, "ru_filters": st.session_state.get("ru_filters", "")}, SCHEMA)

@@ -1,0 +1,40 @@
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.paths import MODELS_DIR
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    """A real finished run (the shipped keynet-default files) and a killed run without predictions."""
+    monkeypatch.setenv("KEYSCOPE_RUNS", str(tmp_path))
+    shutil.copytree(MODELS_DIR / "keynet-default", tmp_path / "abc123")
+    killed = tmp_path / "killed1"
+    shutil.copytree(MODELS_DIR / "keynet-default", killed)
+    (killed / "predictions.csv").unlink()
+    (killed / "status.json").write_text('{"state": "stopped", "epoch": 3}')
+    return tmp_path
+
+
+def page(query=None):
+    at = AppTest.from_file("../pages/runs.py", default_timeout=60)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def test_runs_compared_and_unfinished_marked(runs):
+    at = page({"ru_runs": "abc123", "ru_norm": "normalised"})
+    assert not at.exception
+    assert at.multiselect(key="ru_runs").value == ["abc123"]
+    assert "killed1" not in at.multiselect(key="ru_runs").options
+    assert any("killed1 (stopped)" in c.value for c in at.caption)
+    assert any("Run abc123" in h.value for h in at.subheader)
+
+
+def test_malformed_param_warns_and_falls_back(runs):
+    at = page({"ru_norm": "sideways"})
+    assert not at.exception
+    assert at.warning and at.radio(key="ru_norm").value == "counts"
