@@ -94,20 +94,16 @@ def plan_hop(duration: float, window_s: float, hop_s: float, max_windows: int) -
 
 def _window_proba(y: np.ndarray, estimator) -> np.ndarray:
     """Mean probabilities over the window's excerpts of the estimator's feature duration."""
-    from core.features import extract
-
-    settings = estimator.settings
-    make = getattr(estimator, "features", None) or (lambda chunk: extract(chunk, settings)[None])
-    n = settings.n_samples
+    n = estimator.settings.n_samples
     chunks = [y[i:i + n] for i in range(0, max(1, y.size - n // 2), n)]
-    features = np.concatenate([make(c) for c in chunks])
+    features = np.concatenate([estimator.features(c) for c in chunks])
     return np.asarray(estimator.predict_proba(features), dtype=np.float64).mean(axis=0)
 
 
 def predict_song(source: Source, estimator, name: str | None = None, window_s: float = WINDOW_S,
                  hop_s: float = HOP_S, max_windows: int = MAX_WINDOWS,
                  progress: Callable[[int, int], None] | None = None) -> Prediction:
-    """Predict the key of one song with ``estimator`` (a :class:`core.estimators.KeyEstimator`).
+    """Predict the key of one song with ``estimator`` (a :class:`core.estimators.KeyEstimator`: ``settings``, ``features(y)``, ``predict_proba``).
 
     Raises :class:`AudioError` with the file name for unusable input (unsupported, empty,
     not audio, silent).

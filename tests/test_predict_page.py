@@ -1,0 +1,66 @@
+"""The Predict page, driven with Streamlit's AppTest: upload real audio, read the key, bad input stays up."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import soundfile as sf
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import paths
+from tests.audio_fixtures import write_key_audio
+
+PAGE = str(paths.ROOT / "pages" / "predict.py")
+MODEL = "template:krumhansl"
+
+
+def run_page(upload=None, **params):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for name, value in {"pr_model": MODEL, "pr_window": "5", **params}.items():
+        at.query_params[name] = value
+    at.run()
+    if upload is not None:
+        at.file_uploader[0].set_value(upload)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_upload_shows_key_and_downloads(tmp_path):
+    data = write_key_audio(tmp_path / "song.ogg", "E minor", seconds=6.0).read_bytes()
+    at = run_page(("song.ogg", data, "audio/ogg"))
+    shown = metrics(at)
+    assert shown["Key"] == "E minor"
+    assert shown["MSD key / mode"] == "4 / 0" and shown["Camelot"] == "9A" and shown["Relative key"] == "G major"
+    assert "Top three" in " ".join(m.value for m in at.markdown)
+    assert at.query_params["pr_model"] == MODEL
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("empty.wav", b"", "empty"),
+    ("notes.mp3", b"just some text, not audio\n" * 40, "not a readable audio"),
+    ("song.aiff", b"FORM0000AIFF", "unsupported format"),
+    ("quiet.wav", "silence", "silent"),
+])
+def test_bad_upload_is_one_clear_error(name, content, message):
+    if content == "silence":
+        buffer = io.BytesIO()
+        sf.write(buffer, np.zeros(22050 * 3, dtype=np.float32), 22050, format="WAV")
+        content = buffer.getvalue()
+    at = run_page((name, content, "application/octet-stream"))
+    assert len(at.error) == 1 and message in at.error[0].value and name in at.error[0].value
+    assert not at.metric
+
+
+def test_malformed_url_warns_and_falls_back():
+    at = run_page(pr_model="no-such-model", pr_window="abc")
+    warnings = " ".join(w.value for w in at.warning)
+    assert "no-such-model" in warnings and "pr_window" in warnings
+    assert at.selectbox(key="pr_model").value == "default"
+    assert at.slider(key="pr_window").value == 20.0
