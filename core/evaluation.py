@@ -47,6 +47,30 @@ def evaluate_run(folder: str | Path) -> dict:
     return summary(frame["class_index"].to_numpy(dtype=int), proba)
 
 
+def evaluate_on_run_split(folder: str | Path, estimator: KeyEstimator,
+                          progress: Callable[[Iterable], Iterable] = iter) -> dict:
+    """``core.metrics.summary`` of ``estimator`` on the audio of a run's test tracks, one estimate per clip.
+
+    Puts baselines beside a CNN on the same test split; the clips are found in the bundled
+    corpus audio folder (``<key>-<mode>/<track_id>.ogg``).
+    """
+    from core.audio import load_audio
+    from core.paths import DEFAULT_AUDIO_DIR
+
+    tracks = pd.read_csv(Path(folder) / "predictions.csv", usecols=["track_id", "class_index"]).drop_duplicates("track_id")
+    start = time.perf_counter()
+    probas = []
+    for track, index in progress(list(zip(tracks["track_id"], tracks["class_index"]))):
+        path = DEFAULT_AUDIO_DIR / f"{index // 2}-{index % 2}" / f"{track}.ogg"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: test clip not found; build the corpus with `python -m core corpus`")
+        y = load_audio(path, sr=estimator.settings.sample_rate)
+        probas.append(estimate_audio(estimator, y, estimator.settings.sample_rate))
+    result = summary(tracks["class_index"].to_numpy(dtype=int), np.stack(probas))
+    result.update(model=estimator.name, seconds=time.perf_counter() - start)
+    return result
+
+
 def run_folders() -> dict[str, Path]:
     """Every run folder by name: the shipped ``default`` first, then the runs under ``RUNS_DIR``."""
     from core.paths import MODELS_DIR

@@ -5,7 +5,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.evaluation import evaluate_run, first_layer_filters, run_folders, run_state
+from core.estimators import load_estimator
+from core.evaluation import evaluate_on_run_split, evaluate_run, first_layer_filters, run_folders, run_state
 from core.keys import Key
 from core.urlstate import Param
 from ui.url import read_view, seed_widgets, write_view
@@ -17,6 +18,7 @@ finished = [name for name, state in states.items() if state == "finished"]
 SCHEMA = {
     "ru_runs": Param("choices", finished[:2], options=finished),
     "ru_norm": Param("choice", "counts", options=["counts", "normalised"]),
+    "ru_base": Param("choice", "off", options=["off", "on"]),
     "ru_filters": Param("choice", finished[0] if finished else "", options=finished or [""]),
 }
 seed_widgets(read_view(SCHEMA))
@@ -30,6 +32,20 @@ if not folders:
 def scored(folder: str, stamp: float) -> dict:
     """``core.metrics.summary`` of a run's test predictions (re-read when predictions.csv changes)."""
     return evaluate_run(folder)
+
+
+@st.cache_data(show_spinner=False)
+def baseline(folder: str, stamp: float, name: str) -> dict:
+    """A template baseline scored on the audio of a run's test clips."""
+    bar = st.progress(0.0, text=f"{name} on the test clips")
+
+    def progress(items):
+        for i, item in enumerate(items):
+            bar.progress(i / len(items), text=f"{name}: clip {i + 1}/{len(items)}")
+            yield item
+    result = evaluate_on_run_split(folder, load_estimator(name), progress)
+    bar.empty()
+    return result
 
 
 @st.cache_resource(show_spinner="Loading model…")
@@ -63,6 +79,21 @@ if results:
                                 **r["mirex_fractions"]} for name, r in results.items()]), hide_index=True)
     st.caption("'seed batch F1' is the seed notebook's rounded batch formula: probabilities under 0.5 round "
                "to 0, so it reads ~0 while accuracy is far above chance.")
+base = st.radio("Template baselines on the same test clips", ["off", "on"], key="ru_base", horizontal=True)
+if base == "on" and results:
+    rows = []
+    for name in results:
+        stamp = (folders[name] / "predictions.csv").stat().st_mtime
+        rows.append({"run": name, "estimator": "CNN (windows)", "accuracy": results[name]["accuracy"],
+                     "MIREX weighted": results[name]["mirex_weighted"]})
+        try:
+            for template in ("template:krumhansl", "template:temperley", "template:aarden"):
+                r = baseline(str(folders[name]), stamp, template)
+                rows.append({"run": name, "estimator": f"{template} (clips)", "accuracy": r["accuracy"],
+                             "MIREX weighted": r["mirex_weighted"]})
+        except FileNotFoundError as err:
+            st.warning(f"Run {name}: {err}")
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
 for name, result in results.items():
     st.subheader(f"Run {name}")
     history = pd.read_csv(folders[name] / "history.csv") if (folders[name] / "history.csv").is_file() else pd.DataFrame()
@@ -89,4 +120,4 @@ if finished:
     st.plotly_chart(px.imshow(kernels, facet_col=0, facet_col_wrap=8, color_continuous_scale="RdBu_r",
                               title=f"{len(kernels)} filters of the first convolution"), key="ru_kernels")
 
-write_view({"ru_runs": chosen, "ru_norm": norm, "ru_filters": st.session_state.get("ru_filters", "")}, SCHEMA)
+write_view({"ru_runs": chosen, "ru_norm": norm, "ru_base": base, "ru_filters": st.session_state.get("ru_filters", "")}, SCHEMA)

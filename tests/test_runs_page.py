@@ -1,5 +1,6 @@
 import shutil
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -16,6 +17,18 @@ def runs(tmp_path, monkeypatch):
     (killed / "predictions.csv").unlink()
     (killed / "status.json").write_text('{"state": "stopped", "epoch": 3}')
     return tmp_path
+
+
+def test_baselines_beside_cnn_on_same_clips(runs):
+    predictions = runs / "abc123" / "predictions.csv"
+    frame = pd.read_csv(predictions)
+    frame[frame["track_id"].isin(frame["track_id"].unique()[:3])].to_csv(predictions, index=False)
+    at = page({"ru_runs": "abc123", "ru_base": "on"})
+    assert not at.exception
+    table = at.dataframe[2].value
+    assert list(table["estimator"]) == ["CNN (windows)", "template:krumhansl (clips)", "template:temperley (clips)",
+                                        "template:aarden (clips)"]
+    assert table["accuracy"].between(0, 1).all()
 
 
 def page(query=None):
