@@ -64,3 +64,20 @@ def test_malformed_url_warns_and_falls_back():
     assert "no-such-model" in warnings and "pr_window" in warnings
     assert at.selectbox(key="pr_model").value == "default"
     assert at.slider(key="pr_window").value == 20.0
+
+
+def test_corrupt_upload_is_one_clear_error(tmp_path):
+    good = write_key_audio(tmp_path / "good.flac", "C major", seconds=2.0).read_bytes()
+    at = run_page(("broken.flac", good[:200] + bytes(range(256)) * 20, "audio/flac"))
+    assert len(at.error) == 1 and "broken.flac" in at.error[0].value
+
+
+def test_one_hour_upload_says_what_was_analysed():
+    sr = 1000  # an hour of quiet low-rate audio: 7 MB, cheap to make and to read
+    t = np.arange(sr * 3600) / sr
+    buffer = io.BytesIO()
+    sf.write(buffer, (0.05 * np.sin(2 * np.pi * 196 * t)).astype(np.float32), sr, format="WAV", subtype="PCM_16")
+    at = run_page(("hour.wav", buffer.getvalue(), "audio/wav"))
+    assert "Key" in metrics(at)
+    assert any("60.0 min" in i.value and "analysed 24 windows" in i.value for i in at.info)
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) >= 2  # the model beside the baselines
