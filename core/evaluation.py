@@ -93,10 +93,31 @@ def run_state(folder: Path) -> str:
     return state
 
 
-def first_layer_filters(model) -> np.ndarray:
-    """(filters, height, width) kernels of the first 2-D convolution (input channels averaged)."""
+def _first_conv(model):
     for layer in model.layers:
         weights = layer.get_weights()
         if weights and weights[0].ndim == 4:
-            return np.transpose(weights[0].mean(axis=2), (2, 0, 1))
+            return layer
     raise ValueError("the model has no 2-D convolution")
+
+
+def first_layer_activations(model, x: np.ndarray) -> np.ndarray:
+    """(filters, height, width) outputs of the first 2-D convolution for one input ``x`` (model input shape)."""
+    import keras
+
+    probe = keras.Model(model.inputs, _first_conv(model).output)
+    return np.transpose(np.asarray(probe(np.asarray(x, dtype=np.float32)[None]))[0], (2, 0, 1))
+
+
+def test_clip(folder: str | Path, track_id: str) -> Path:
+    """The corpus audio of one of a run's test tracks."""
+    from core.paths import DEFAULT_AUDIO_DIR
+
+    frame = pd.read_csv(Path(folder) / "predictions.csv", usecols=["track_id", "class_index"])
+    index = int(frame.loc[frame["track_id"] == track_id, "class_index"].iloc[0])
+    return DEFAULT_AUDIO_DIR / f"{index // 2}-{index % 2}" / f"{track_id}.ogg"
+
+
+def first_layer_filters(model) -> np.ndarray:
+    """(filters, height, width) kernels of the first 2-D convolution (input channels averaged)."""
+    return np.transpose(_first_conv(model).get_weights()[0].mean(axis=2), (2, 0, 1))

@@ -6,7 +6,9 @@ import plotly.express as px
 import streamlit as st
 
 from core.estimators import load_estimator
-from core.evaluation import evaluate_on_run_split, evaluate_run, first_layer_filters, run_folders, run_state
+from core.audio import load_audio
+from core.evaluation import (evaluate_on_run_split, evaluate_run, first_layer_activations, first_layer_filters,
+                             run_folders, run_state, test_clip)
 from core.keys import Key
 from core.urlstate import Param
 from ui.url import read_view, seed_widgets, write_view
@@ -19,6 +21,7 @@ SCHEMA = {
     "ru_runs": Param("choices", finished[:2], options=finished),
     "ru_norm": Param("choice", "counts", options=["counts", "normalised"]),
     "ru_base": Param("choice", "off", options=["off", "on"]),
+    "ru_track": Param("str", ""),
     "ru_filters": Param("choice", finished[0] if finished else "", options=finished or [""]),
 }
 seed_widgets(read_view(SCHEMA))
@@ -49,10 +52,8 @@ def baseline(folder: str, stamp: float, name: str) -> dict:
 
 
 @st.cache_resource(show_spinner="Loading model…")
-def filters(folder: str):
-    import keras
-
-    return first_layer_filters(keras.models.load_model(f"{folder}/model.keras", compile=False))
+def estimator(folder: str):
+    return load_estimator(folder)
 
 
 def config(folder) -> dict:
@@ -116,8 +117,24 @@ for name, result in results.items():
 if finished:
     st.subheader("First-layer filters")
     which = st.selectbox("Run", finished, key="ru_filters")
-    kernels = filters(str(folders[which]))
+    cnn = estimator(str(folders[which]))
+    kernels = first_layer_filters(cnn.model)
     st.plotly_chart(px.imshow(kernels, facet_col=0, facet_col_wrap=8, color_continuous_scale="RdBu_r",
                               title=f"{len(kernels)} filters of the first convolution"), key="ru_kernels")
+    tracks = pd.read_csv(folders[which] / "predictions.csv", usecols=["track_id"])["track_id"].unique().tolist()
+    if st.session_state.get("ru_track") not in tracks:
+        if st.session_state.get("ru_track"):
+            st.warning(f"Track {st.session_state.ru_track!r} is not in the test split of {which}; showing the first.")
+        st.session_state.ru_track = tracks[0]
+    track = st.selectbox("Activation maps for test track", tracks, key="ru_track")
+    clip = test_clip(folders[which], track)
+    if clip.is_file():
+        x = cnn.features(load_audio(clip, sr=cnn.settings.sample_rate))[0]
+        maps = first_layer_activations(cnn.model, x)
+        st.plotly_chart(px.imshow(maps, facet_col=0, facet_col_wrap=8, title=f"First-layer activations, {track}"),
+                        key="ru_maps")
+    else:
+        st.warning(f"{clip}: test clip not found; build the corpus with `python -m core corpus`")
 
-write_view({"ru_runs": chosen, "ru_norm": norm, "ru_base": base, "ru_filters": st.session_state.get("ru_filters", "")}, SCHEMA)
+write_view({"ru_runs": chosen, "ru_norm": norm, "ru_base": base, "ru_filters": st.session_state.get("ru_filters", ""),
+            "ru_track": st.session_state.get("ru_track", "")}, SCHEMA)

@@ -51,3 +51,11 @@ def test_malformed_param_warns_and_falls_back(runs):
     at = page({"ru_norm": "sideways"})
     assert not at.exception
     assert at.warning and at.radio(key="ru_norm").value == "counts"
+
+
+def test_filters_and_activations_for_a_test_track(runs):
+    track = pd.read_csv(runs / "abc123" / "predictions.csv")["track_id"].iloc[-1]
+    at = page({"ru_filters": "abc123", "ru_track": track})
+    assert not at.exception and at.selectbox(key="ru_track").value == track
+    assert not [w for w in at.warning if "not in the test split" in w.value]
+    assert page({"ru_filters": "abc123", "ru_track": "nope"}).selectbox(key="ru_track").value != "nope"
