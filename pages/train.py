@@ -40,8 +40,9 @@ def show_run(run: training.Run) -> None:
     st.progress(min(epoch / epochs, 1.0), text=f"run `{run.id}`: {run.state}, epoch {epoch}/{epochs}")
     if run.status.get("error"):
         st.error(f"Training failed: {run.status['error']}")
-    if run.metrics:
-        for column, (name, value) in zip(st.columns(len(run.metrics)), run.metrics.items()):
+    scalars = {name: value for name, value in run.metrics.items() if isinstance(value, (int, float))}
+    if scalars:  # core.metrics.summary also holds confusion matrices and breakdowns (Runs page)
+        for column, (name, value) in zip(st.columns(len(scalars)), scalars.items()):
             column.metric(name, f"{value:.3f}" if isinstance(value, float) else str(value))
     history = run.history()
     if not history.empty:
