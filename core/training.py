@@ -4,7 +4,7 @@ A :class:`RunConfig` hashes to a folder ``RUNS_DIR/<id>/`` holding ``config.json
 ``status.json`` (written atomically), ``history.csv`` (Keras CSVLogger),
 ``model.keras``, ``predictions.csv`` (test set: track_id, class_index, p0..p23) and
 ``metrics.json``. The same config again returns the stored run; a lock file makes two
-concurrent requests train once; a killed run resumes from its last epoch backup.
+concurrent requests train once; a killed or stopped run resumes from its last epoch checkpoint.
 """
 from __future__ import annotations
 
@@ -255,29 +255,61 @@ def train(config: RunConfig, progress: Progress | None = None, verbose: int = 0)
         return _load_run(folder)
 
 
-def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Progress | None, verbose: int) -> str:
-    import shutil
+CHECKPOINT_GLOB = "checkpoint-*.keras"
 
+
+def _save_checkpoint(model, folder: Path, epoch: int) -> None:
+    """Save the whole model (weights and optimizer state) after ``epoch`` epochs.
+
+    Written under a temporary name and renamed, so a kill at any moment leaves the
+    previous checkpoint or the new one, never half of one; older ones are then removed.
+    """
+    tmp = folder / ".checkpoint.tmp.keras"
+    model.save(tmp)
+    final = folder / f"checkpoint-{epoch:05d}.keras"
+    os.replace(tmp, final)
+    for old in folder.glob(CHECKPOINT_GLOB):
+        if old != final:
+            old.unlink(missing_ok=True)
+
+
+def _resume(folder: Path):
+    """The model and epoch count of the newest loadable checkpoint, or ``(None, 0)``."""
+    import keras
+
+    for path in sorted(folder.glob(CHECKPOINT_GLOB), reverse=True):
+        try:
+            return keras.saving.load_model(path), int(path.stem.split("-")[1])
+        except Exception:  # noqa: BLE001 - an unreadable checkpoint is dropped, an older one tried
+            path.unlink(missing_ok=True)
+    return None, 0
+
+
+def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Progress | None, verbose: int) -> str:
     import keras
 
     from core import datasets
+    from core.metrics import summary
     from core.models import build
 
     keras.utils.set_random_seed(config.split_seed)
     data = datasets.load(config.data, config.input_shape, config.split_seed, config.representation)
     train_ix, val_ix, test_ix = datasets.split(data, config.test_fraction, config.val_fraction, config.split_seed)
-    model = build(config.model, config.input_shape)
-    optimizer = (keras.optimizers.Adam(config.lr) if config.optimizer == "adam"
-                 else keras.optimizers.SGD(config.lr, momentum=config.momentum))
-    model.compile(optimizer=optimizer, loss=LOSSES[config.loss], metrics=["accuracy"])
-    train_data = _Batches(data.subset(train_ix), config.batch_size, config.augment, config.split_seed)
+    model, done = _resume(folder)
+    if model is None:
+        model = build(config.model, config.input_shape)
+        optimizer = (keras.optimizers.Adam(config.lr) if config.optimizer == "adam"
+                     else keras.optimizers.SGD(config.lr, momentum=config.momentum))
+        model.compile(optimizer=optimizer, loss=LOSSES[config.loss], metrics=["accuracy"])
+    train_data = _training_batches(data.subset(train_ix), config.batch_size, config.augment, config.split_seed)
     val = data.subset(val_ix)
     validation = (val.x, keras.utils.to_categorical(val.y, N_CLASSES)) if len(val_ix) else None
 
     class _Status(keras.callbacks.Callback):
-        """Writes status.json after each epoch, reports progress, and honours the stop flag."""
+        """Checkpoints and writes status.json after each epoch, reports progress, honours the stop flag."""
 
         def on_epoch_end(self, epoch, logs=None):
+            _save_checkpoint(self.model, folder, epoch + 1)
             logs = {k: float(v) for k, v in (logs or {}).items()}
             status.update(epoch=epoch + 1, updated=time.time(), logs=logs)
             _write_json(folder / "status.json", status)
@@ -290,29 +322,21 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
             if (folder / STOP_FILE).exists():
                 self.model.stop_training = True
 
-    model.fit(train_data, validation_data=validation, epochs=config.epochs, verbose=verbose, callbacks=[
-        keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=False),  # kept for stopped runs
-        keras.callbacks.CSVLogger(str(folder / "history.csv"), append=True),
-        _Status(),
-    ])
+    if done < config.epochs:
+        model.fit(train_data, validation_data=validation, epochs=config.epochs, initial_epoch=done,
+                  verbose=verbose, callbacks=[keras.callbacks.CSVLogger(str(folder / "history.csv"), append=True),
+                                              _Status()])
     model.save(folder / "model.keras")
     if (folder / STOP_FILE).exists():
         (folder / STOP_FILE).unlink()
         return "stopped"
-    shutil.rmtree(folder / "backup", ignore_errors=True)
     test = data.subset(test_ix)
-    _write_predictions(folder, test, model.predict(test.x, verbose=0))
-    _write_json(folder / "metrics.json", evaluate(test.y, model.predict(test.x, verbose=0)))
+    proba = model.predict(test.x, verbose=0)
+    _write_predictions(folder, test, proba)
+    _write_json(folder / "metrics.json", summary(test.y, proba))
+    for path in folder.glob(CHECKPOINT_GLOB):
+        path.unlink()
     return "finished"
-
-
-def evaluate(y_true: np.ndarray, proba: np.ndarray) -> dict[str, Any]:
-    """Test metrics: ``core.metrics.summary`` when present (evaluation engineer), else accuracy."""
-    try:
-        from core.metrics import summary
-    except ImportError:
-        return {"accuracy": float(np.mean(np.argmax(proba, axis=1) == y_true)), "n": int(len(y_true))}
-    return summary(y_true, proba)
 
 
 def _write_predictions(folder: Path, test, proba: np.ndarray) -> None:
@@ -324,34 +348,30 @@ def _write_predictions(folder: Path, test, proba: np.ndarray) -> None:
     frame.to_csv(folder / "predictions.csv", index=False)
 
 
-def _batches_base():
+def _training_batches(data, batch_size: int, augment: bool, seed: int):
+    """Shuffled training batches with one-hot labels and, optionally, a random transposition per example."""
     import keras
 
-    return keras.utils.PyDataset
+    from core.datasets import transpose
 
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.augment = augment and data.semitone_axis
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(data.y))
 
-class _Batches(_batches_base()):
-    """Shuffled training batches with one-hot labels and, optionally, a random transposition per example."""
+        def __len__(self) -> int:
+            return int(np.ceil(len(data.y) / batch_size))
 
-    def __init__(self, data, batch_size: int, augment: bool, seed: int):
-        super().__init__()
-        self.data, self.batch_size, self.augment = data, batch_size, augment and data.semitone_axis
-        self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(data.y))
+        def __getitem__(self, index: int):
+            ix = self.order[index * batch_size:(index + 1) * batch_size]
+            x, y = data.x[ix], data.y[ix]
+            if self.augment:
+                x, y = transpose(x, y, self.rng.integers(0, 12, len(ix)))
+            return x, keras.utils.to_categorical(y, N_CLASSES)
 
-    def __len__(self) -> int:
-        return int(np.ceil(len(self.data.y) / self.batch_size))
+        def on_epoch_end(self) -> None:
+            self.order = self.rng.permutation(len(data.y))
 
-    def __getitem__(self, index: int):
-        import keras
-
-        from core.datasets import transpose
-
-        ix = self.order[index * self.batch_size:(index + 1) * self.batch_size]
-        x, y = self.data.x[ix], self.data.y[ix]
-        if self.augment:
-            x, y = transpose(x, y, self.rng.integers(0, 12, len(ix)))
-        return x, keras.utils.to_categorical(y, N_CLASSES)
-
-    def on_epoch_end(self) -> None:
-        self.order = self.rng.permutation(len(self.data.y))
+    return Batches()

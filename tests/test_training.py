@@ -106,6 +106,23 @@ def test_killed_run_is_not_finished_and_a_rerun_completes_it(runs):
     assert epochs_seen[-1] == 40
 
 
+def test_a_half_written_checkpoint_is_dropped_for_the_one_before(runs):
+    config = RunConfig(**{**TINY, "epochs": 3})
+    folder = runs / config.id
+    folder.mkdir(parents=True)
+    training.train(RunConfig(**{**TINY, "epochs": 1}))  # a real one-epoch model to stand as the older checkpoint
+    older = next(runs.glob("*/model.keras"))
+    (folder / "checkpoint-00001.keras").write_bytes(older.read_bytes())
+    (folder / "checkpoint-00002.keras").write_bytes(b"PK\x03\x04 killed while writing")
+    model, done = training._resume(folder)
+    assert done == 1 and model is not None
+    assert not (folder / "checkpoint-00002.keras").exists()
+    epochs_seen = []
+    run = training.train(config, progress=lambda epoch, total, logs: epochs_seen.append(epoch))
+    assert run.state == "finished" and epochs_seen == [2, 3]
+    assert not list(folder.glob("checkpoint-*"))  # a finished run keeps only its model
+
+
 def test_splits_are_grouped_by_song_stratified_and_reproducible():
     data = datasets.synthetic(240, (12, 8))
     train, val, test = datasets.split(data, 0.2, 0.1, seed=3)
