@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.corpus import CLIP_SECONDS
+from core.features import FeatureSettings, extract
 from core.keys import N_CLASSES, Key
 
 # Krumhansl-Kessler profiles, C major / C minor, used only to generate synthetic examples.
@@ -73,7 +75,7 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
 
     ``semitone``: non-overlapping windows of a log-magnitude constant-Q transform (one bin per
     semitone from C2). ``stft162``: one image per clip, the capstone's input as
-    :func:`core.spectrograms.compute` makes it. Switch to ``core.features`` once that module exists.
+    :func:`core.features.extract` makes it.
     """
     from core import paths
     from core.msd import MSDError, read_catalog
@@ -87,7 +89,7 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
     missing = [str(f) for f in files if not f.exists()]
     if missing:
         raise ValueError(f"{missing[0]}: audio missing ({len(missing)} files); rebuild with `python -m core corpus`")
-    digest = hashlib.sha256(json.dumps([[f.name, f.stat().st_size] for f in files] + [list(input_shape), representation])
+    digest = hashlib.sha256(json.dumps([[f.name, f.stat().st_size] for f in files] + [list(input_shape), representation, CACHE_VERSION])
                             .encode()).hexdigest()[:16]
     cache = paths.CACHE_DIR / "datasets" / f"corpus-{digest}.npz"
     if cache.exists():
@@ -96,13 +98,14 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
                            semitone_axis=representation == "semitone")
     from tqdm import tqdm
 
-    from core.spectrograms import load as load_audio
+    from core.audio import load_audio
 
     xs, ys, tracks, songs = [], [], [], []
     for f, track, song, index in tqdm(list(zip(files, catalog["track_id"], catalog["song_id"], catalog["class_index"])),
                                       desc="corpus features", unit="clip", disable=None, leave=False):
-        windows = (semitone_windows(load_audio(f), input_shape[0], input_shape[1]) if representation == "semitone"
-                   else _stft162_image(f))
+        y = load_audio(f, sr=SEMITONE_SR)
+        windows = (semitone_windows(y, input_shape[0], input_shape[1]) if representation == "semitone"
+                   else extract(y, STFT162)[None])
         xs.append(windows)
         ys += [index] * len(windows)
         tracks += [track] * len(windows)
@@ -117,28 +120,24 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
 
 
 SEMITONE_SR, SEMITONE_HOP = 22050, 4096  # the "semitone" representation: 16 frames = 3 s
+C2_HZ = 65.40639132514966
+CACHE_VERSION = 2  # bump when the computation of cached corpus examples changes
+STFT162 = FeatureSettings(kind="stft162", duration=CLIP_SECONDS)  # the capstone's image of a whole clip
 
 
 def semitone_windows(y: np.ndarray, bins: int = 48, frames: int = 16) -> np.ndarray:
-    """Non-overlapping (bins x frames) windows of mono audio ``y`` at 22,050 Hz: log-magnitude CQT,
-    one bin per semitone from C2, each window scaled to max 1 (the input of ``keynet-default``)."""
-    import librosa
-
-    cqt = np.log1p(np.abs(librosa.cqt(y, sr=SEMITONE_SR, hop_length=SEMITONE_HOP, fmin=librosa.note_to_hz("C2"),
-                                      n_bins=bins, bins_per_octave=12)))
+    """Non-overlapping (bins x frames) windows of mono audio ``y`` at 22,050 Hz: the log-magnitude CQT of
+    :func:`core.features.extract`, one bin per semitone from C2, each window scaled to max 1 (the input
+    of ``keynet-default``)."""
+    if bins % 12:
+        raise ValueError(f"semitone windows span whole octaves; {bins} bins is not a multiple of 12")
+    settings = FeatureSettings(kind="logspec", sample_rate=SEMITONE_SR, hop=SEMITONE_HOP, bins_per_semitone=1,
+                               octaves=bins // 12, fmin=C2_HZ, duration=max(len(y), 1) / SEMITONE_SR)
+    cqt = extract(y, settings)
     count = max(1, cqt.shape[1] // frames)
     cqt = np.pad(cqt, ((0, 0), (0, max(0, frames - cqt.shape[1]))))
     windows = np.stack([cqt[:, i * frames:(i + 1) * frames] for i in range(count)]).astype(np.float32)
     return windows / np.maximum(windows.max(axis=(1, 2), keepdims=True), 1e-6)
-
-
-def _stft162_image(path) -> np.ndarray:
-    """The capstone's 162x162 log-magnitude STFT image of a clip (dB scaled to 0..1), zero-padded if short."""
-    from core.spectrograms import compute, load as load_audio
-
-    image = (np.clip(compute(load_audio(path), "stft162"), -80, 0) + 80) / 80
-    image = np.pad(image, ((0, 0), (0, 162 - image.shape[1])))
-    return image[None].astype(np.float32)
 
 
 def split(data: Dataset, test_fraction: float, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,58 +1,59 @@
-"""What the Spectrograms page shows of one clip or one class: images and chroma profiles.
+"""What the Spectrograms page shows of clips: their features in each representation, and mean chroma.
 
-Until ``core.features`` / ``core.feature_store`` land, the three representations are
-computed here with librosa (and cached by the page); switch to the store once it exists.
+Features come from :mod:`core.features` through a :class:`core.feature_store.FeatureStore`
+under the cache folder, so a clip is analysed once per representation, across restarts.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-SAMPLE_RATE = 22050
+from core import paths
+from core.corpus import CLIP_SECONDS
+from core.feature_store import FeatureStore
+from core.features import FeatureSettings
+
 REPRESENTATIONS = {
-    "stft162": "log-magnitude STFT, 162 linear frequency bins (the capstone's 162x162 input)",
-    "logspec": "log-magnitude constant-Q spectrogram, one bin per semitone from C1 (84 bins)",
+    "stft162": "log-magnitude linear STFT as the capstone's 162x162 grayscale input",
+    "logspec": "log-magnitude constant-Q spectrogram, 2 bins per semitone over 6 octaves from C1 (144 bins)",
     "chroma": "chromagram: energy per pitch class C..B",
 }
 
 
-def load(path: str | Path, seconds: float | None = None) -> np.ndarray:
-    """Mono float32 audio at :data:`SAMPLE_RATE`; a ValueError naming the file if it cannot be read."""
-    import librosa
-
-    try:
-        y, _ = librosa.load(str(path), sr=SAMPLE_RATE, mono=True, duration=seconds)
-    except Exception as err:  # noqa: BLE001 - soundfile/audioread raise many types
-        raise ValueError(f"{path}: cannot read audio ({err})") from None
-    if y.size == 0:
-        raise ValueError(f"{path}: no audio samples")
-    return y
+def settings(representation: str) -> FeatureSettings:
+    """The feature settings of a representation, over a whole corpus clip."""
+    return FeatureSettings(kind=representation, duration=CLIP_SECONDS)
 
 
-def compute(y: np.ndarray, representation: str) -> np.ndarray:
-    """(bins, frames) image of ``y`` in ``representation`` (one of :data:`REPRESENTATIONS`), low bins first."""
-    import librosa
-
-    if representation == "stft162":
-        magnitude = np.abs(librosa.stft(y, n_fft=322, hop_length=SAMPLE_RATE // 16))
-        image = librosa.amplitude_to_db(magnitude, ref=np.max)
-        return image[:, :162]
-    if representation == "logspec":
-        magnitude = np.abs(librosa.cqt(y, sr=SAMPLE_RATE, fmin=librosa.note_to_hz("C1"), n_bins=84))
-        return librosa.amplitude_to_db(magnitude, ref=np.max)
-    if representation == "chroma":
-        return librosa.feature.chroma_cqt(y=y, sr=SAMPLE_RATE)
-    raise ValueError(f"unknown representation {representation!r}; choose one of {', '.join(REPRESENTATIONS)}")
+def _item_id(path: str) -> str:
+    """The path and its modification time: a clip rewritten in place is analysed again."""
+    return f"{path}@{os.stat(path).st_mtime_ns}"
 
 
-def mean_chroma(paths: list[str | Path]) -> np.ndarray:
-    """The average chroma (12 values C..B, summing to 1) over the clips at ``paths``."""
-    if not paths:
+def features(files: list[str | Path], representation: str,
+             progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """``(features by file, error message by file)`` for clips, extracting only those not yet stored."""
+    store = FeatureStore(paths.CACHE_DIR / "features", settings(representation))
+    errors, items = {}, {}
+    for f in map(str, files):
+        try:
+            items[f] = _item_id(f)
+        except OSError:
+            errors[f] = f"{f}: audio file missing"
+    store.extract([(item, f) for f, item in items.items()], progress=progress)
+    found = {f: store.get(item) for f, item in items.items() if item in store}
+    errors.update({f: store.errors[item] for f, item in items.items() if item in store.errors})
+    return found, errors
+
+
+def mean_chroma(chromas: list[np.ndarray]) -> np.ndarray:
+    """The average chroma (12 values C..B, summing to 1) of several clips' chromagrams."""
+    if not chromas:
         raise ValueError("no clips to average")
-    total = np.zeros(12)
-    for path in paths:
-        total += compute(load(path), "chroma").mean(axis=1)
+    total = np.sum([c.mean(axis=1) for c in chromas], axis=0)
     return total / total.sum()
 
 

@@ -7,9 +7,9 @@ from streamlit.testing.v1 import AppTest
 from core import paths
 from core.corpus import build_corpus
 from core.keys import CLASS_NAMES, Key
-from core.spectrograms import compute, load
+from core.spectrograms import features
 
-PAGE = str(paths.ROOT / "pages" / "spectrograms.py")
+PAGE = str(paths.ROOT / "views" / "spectrograms.py")
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,13 @@ def corpus(tmp_path_factory):
 
 
 @pytest.fixture
-def app(corpus, monkeypatch):
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "CACHE_DIR", tmp_path / "cache")
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def app(corpus, cache, monkeypatch):
     monkeypatch.setattr(paths, "DEFAULT_CATALOG", corpus / "msd_summary_file.h5")
     monkeypatch.setattr(paths, "DEFAULT_AUDIO_DIR", corpus / "audio")
 
@@ -32,16 +38,17 @@ def app(corpus, monkeypatch):
     return make
 
 
-def test_representations_have_their_documented_shapes(corpus):
+def test_representations_come_from_the_feature_store_once(corpus, cache):
     clip = next((corpus / "audio").rglob("*.ogg"))
-    y = load(clip)
-    assert compute(y, "stft162").shape[0] == 162
-    assert compute(y, "logspec").shape[0] == 84
-    assert compute(y, "chroma").shape[0] == 12
-    with pytest.raises(ValueError, match="unknown representation"):
-        compute(y, "mel")
-    with pytest.raises(ValueError, match="nope.ogg"):
-        load(corpus / "nope.ogg")
+    shapes = {rep: features([clip], rep)[0][str(clip)].shape for rep in ("stft162", "logspec", "chroma")}
+    assert shapes["stft162"] == (162, 162) and shapes["logspec"][0] == 144 and shapes["chroma"][0] == 12
+    shards = sorted(cache.rglob("shard-*.h5"))
+    assert len(shards) == 3
+    again, errors = features([clip, corpus / "nope.ogg"], "logspec")
+    assert sorted(cache.rglob("shard-*.h5")) == shards  # served from the store, nothing extracted twice
+    assert list(again) == [str(clip)] and "nope.ogg" in errors[str(corpus / "nope.ogg")]
+    with pytest.raises(ValueError, match="feature kind"):
+        features([clip], "mel")
 
 
 def test_picking_a_class_shows_its_clips_and_profile_and_goes_into_the_url(app):
