@@ -6,7 +6,7 @@ from core import msd
 from core.catalog import Selection, select
 from tests.conftest import make_catalog_frame
 
-PAGE = "../pages/dataset.py"
+PAGE = "../views/dataset.py"
 
 
 @pytest.fixture

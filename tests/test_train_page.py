@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from core import training
 from core.training import REPRESENTATIONS, RunConfig
 
-PAGE = "../pages/train.py"
+PAGE = "../views/train.py"
 
 
 @pytest.fixture(autouse=True)

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import re
-import shutil
 from urllib.parse import urlencode
 
 import pytest
 
 from core import msd
-from tests.browser.conftest import ROOT, wait_for_app
+from tests.browser.conftest import ROOT, dashboard, wait_for_app
 from tests.conftest import make_catalog_frame
 
-SHOTS = ROOT / "docs" / "screenshots"
 ERROR = '[data-testid="stException"]'
 
 
@@ -24,12 +22,13 @@ def _nav_paths(page, app_url):
     page.goto(app_url)
     wait_for_app(page)
     links = page.locator('[data-testid="stSidebarNav"] a')
-    return sorted({href.rstrip("/").rsplit("/", 1)[-1] for href in
-                   (links.nth(i).get_attribute("href") for i in range(links.count())) if href})
+    hrefs = (links.nth(i).get_attribute("href") or "" for i in range(links.count()))
+    return sorted({href.removeprefix(app_url).strip("/") for href in hrefs})  # "" is the home page
 
 
 def _metric(page, label):
-    metric = page.locator('[data-testid="stMetric"]', has_text=label)
+    exact = page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(f"^{re.escape(label)}$"))
+    metric = page.locator('[data-testid="stMetric"]', has=exact)
     return metric.locator('[data-testid="stMetricValue"]').inner_text()
 
 
@@ -37,7 +36,7 @@ def test_every_page_opens_without_an_error(page, app_url):
     paths = _nav_paths(page, app_url)
     assert "dataset" in paths and len(paths) >= 2, paths
     for path in paths:
-        page.goto(f"{app_url}/{path}" if path != app_url.rsplit('/', 1)[-1] else app_url)
+        page.goto(f"{app_url}/{path}")
         wait_for_app(page)
         assert page.locator(ERROR).count() == 0, f"page {path!r} shows an exception"
         assert page.locator("h1").count() >= 1, f"page {path!r} shows no title"
@@ -83,3 +82,29 @@ def test_a_malformed_link_warns_and_falls_back(page, app_url, catalog_path):
     wait_for_app(page)
     assert "ds_kc='high'" in page.locator('[data-testid="stAlert"]').first.inner_text()
     assert page.locator(ERROR).count() == 0
+
+
+def test_uploading_a_song_shows_its_predicted_key(page, app_url, tmp_path):
+    from core.estimators import load_estimator
+    from core.predict import predict_song
+    from tests.audio_fixtures import write_key_audio
+
+    song = write_key_audio(tmp_path / "song.flac", "E minor", seconds=8.0)
+    expected = predict_song(song, load_estimator("default")).key.name
+    page.goto(f"{app_url}/predict")
+    wait_for_app(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(song))
+    page.wait_for_selector('[data-testid="stMetric"]:has-text("Camelot")', timeout=60_000)
+    wait_for_app(page)
+    assert _metric(page, "Key") == expected
+    assert page.locator(ERROR).count() == 0
+    assert page.locator("audio").count() == 1
+
+
+def test_a_deep_link_to_a_fresh_server_shows_the_app_navigation(page, tmp_path):
+    with dashboard(tmp_path) as url:  # no session has run app.py on this server yet
+        page.goto(f"{url}/predict")
+        wait_for_app(page)
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Home" in nav and "Predict" in nav, nav
+        assert page.locator("h1").first.inner_text().endswith("Predict a song")

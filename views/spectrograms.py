@@ -9,7 +9,7 @@ from core import paths
 from core.keys import CLASS_NAMES, SHARP_NAMES, Key
 from core.msd import MSDError
 from core.profiles import profile
-from core.spectrograms import REPRESENTATIONS, compute, load, mean_chroma, to_image
+from core.spectrograms import REPRESENTATIONS, features, mean_chroma, to_image
 from core.urlstate import Param
 from ui.data import load_catalog
 from ui.url import read_view, seed_widgets, write_view
@@ -27,12 +27,17 @@ SCHEMA = {
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def image(path: str, representation: str, modified: float):
-    return to_image(compute(load(path), representation))
+    """The clip's features as an image; raises ValueError with the reason when the clip cannot be read."""
+    found, errors = features([path], representation)
+    if path not in found:
+        raise ValueError(errors.get(path, f"{path}: no features"))
+    return to_image(found[path])
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
+@st.cache_data(max_entries=48, show_spinner="Averaging the class's chroma (analysed once, then read from the feature store)…")
 def class_chroma(files: tuple[str, ...]):
-    return mean_chroma(list(files))
+    found, _ = features(list(files), "chroma")
+    return (mean_chroma(list(found.values())), len(found)) if found else (None, 0)
 
 
 def clip_paths(catalog, index: int, limit: int | None = None) -> list[tuple[str, str]]:
@@ -54,12 +59,16 @@ def show_class(catalog, index: int, representation: str, count: int) -> None:
         except ValueError as err:
             st.error(str(err))
     all_files = tuple(path for path, _ in clip_paths(catalog, index) if _modified(path))
-    with st.spinner(f"Averaging chroma over {len(all_files)} clips…"):
-        chroma = class_chroma(all_files)
+    if not all_files:
+        return
+    chroma, averaged = class_chroma(all_files)
+    if chroma is None:
+        st.warning("None of this class's clips could be read, so there is no mean chroma.")
+        return
     frame = pd.DataFrame({
         "pitch_class": list(SHARP_NAMES) * 2,
         "weight": [*chroma, *profile(index)],
-        "series": [f"mean chroma ({len(all_files)} clips)"] * 12 + ["Krumhansl-Kessler profile"] * 12,
+        "series": [f"mean chroma ({averaged} clips)"] * 12 + ["Krumhansl-Kessler profile"] * 12,
     })
     st.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
         x=alt.X("pitch_class", sort=list(SHARP_NAMES), title="pitch class"), y="weight", color="series"), width="stretch")
