@@ -13,7 +13,7 @@ from core.keys import Key
 from core.urlstate import Param
 from ui.url import read_view, seed_widgets, write_view
 
-st.title("Runs")
+st.title("📊 Runs")
 folders = run_folders()
 states = {name: run_state(folder) for name, folder in folders.items()}
 finished = [name for name, state in states.items() if state == "finished"]

@@ -46,18 +46,20 @@ def clip_paths(catalog, index: int, limit: int | None = None) -> list[tuple[str,
             for t, title in zip(rows["track_id"], rows["title"])]
 
 
-def show_class(catalog, index: int, representation: str, count: int) -> None:
+def show_class(catalog, index: int, representation: str, count: int, per_row: int) -> None:
     st.subheader(CLASS_NAMES[index])
     clips = clip_paths(catalog, index, count)
     if not clips:
         st.info(f"No clips of {CLASS_NAMES[index]} in the catalog.")
         return
-    for path, title in clips:
-        try:
-            st.image(image(path, representation, _modified(path)), caption=title, width="stretch", clamp=True)
-            st.audio(path)
-        except ValueError as err:
-            st.error(str(err))
+    for start in range(0, len(clips), per_row):
+        for column, (path, title) in zip(st.columns(per_row), clips[start:start + per_row]):
+            with column:
+                try:
+                    st.image(image(path, representation, _modified(path)), caption=title, width="stretch", clamp=True)
+                    st.audio(path)
+                except ValueError as err:
+                    st.error(str(err))
     all_files = tuple(path for path, _ in clip_paths(catalog, index) if _modified(path))
     if not all_files:
         return
@@ -100,7 +102,7 @@ last.number_input("Clips", 1, 12, key="sp_n")
 shown = [st.session_state["sp_class"]] + ([st.session_state["sp_vs"]] if st.session_state["sp_vs"] != -1 else [])
 for column, index in zip(st.columns(len(shown)), shown):
     with column:
-        show_class(catalog, index, st.session_state["sp_rep"], st.session_state["sp_n"])
+        show_class(catalog, index, st.session_state["sp_rep"], st.session_state["sp_n"], per_row=4 // len(shown))
 
 st.divider()
 st.markdown("**Two tracks side by side**")
