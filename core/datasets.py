@@ -18,11 +18,7 @@ import numpy as np
 from core.corpus import CLIP_SECONDS
 from core.features import FeatureSettings, extract
 from core.keys import N_CLASSES, Key
-
-# Krumhansl-Kessler profiles, C major / C minor, used only to generate synthetic examples.
-_KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-
+from core.profiles import profile
 
 @dataclass
 class Dataset:
@@ -46,10 +42,9 @@ def synthetic(n: int, shape: tuple[int, int] = (48, 16), seed: int = 0) -> Datas
     rng.shuffle(y)
     x = np.empty((n, rows, cols, 1), np.float32)
     for i, index in enumerate(y):
-        key = Key.from_index(int(index))
-        profile = np.roll(_KK_MAJOR if key.mode else _KK_MINOR, key.tonic)
-        profile = (profile - profile.min()) / np.ptp(profile)
-        grid = np.resize(profile, rows)[:, None] * rng.random((rows, cols))
+        weights = profile(Key.from_index(int(index)), "krumhansl")
+        weights = (weights - weights.min()) / np.ptp(weights)
+        grid = np.resize(weights, rows)[:, None] * rng.random((rows, cols))
         x[i, :, :, 0] = grid + 0.3 * rng.random((rows, cols))
     songs = np.array([f"SO{i // 4:06d}" for i in range(n)])
     return Dataset(x, y.astype(np.int64), np.array([f"TRSYN{i:06d}" for i in range(n)]), songs)
