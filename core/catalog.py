@@ -26,6 +26,7 @@ class Selection:
     modes: Sequence[int] | None = None  # 1 major, 0 minor
     years: tuple[int, int] | None = None  # inclusive; tracks with year 0 (unknown) are kept
     text: str | None = None  # case-insensitive, in artist or title
+    audio_only: bool = False  # keep tracks with audio (needs the has_audio column of attach_audio)
 
     def mask(self, frame: pd.DataFrame) -> pd.Series:
         keep = (frame["key_confidence"] >= self.min_key_confidence) & (
@@ -43,6 +44,8 @@ class Selection:
             keep &= frame["artist_name"].str.contains(needle, case=False, regex=False, na=False) | frame[
                 "title"
             ].str.contains(needle, case=False, regex=False, na=False)
+        if self.audio_only and "has_audio" in frame:
+            keep &= frame["has_audio"]
         return keep
 
 

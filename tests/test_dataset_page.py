@@ -4,6 +4,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import msd
 from core.catalog import Selection, select
+from tests.audio_fixtures import write_key_audio
 from tests.conftest import make_catalog_frame
 
 PAGE = "../views/dataset.py"
@@ -78,3 +79,18 @@ def test_table_is_paged(tmp_path):
     last_page = app.dataframe[0].value
     assert len(last_page) == 100 and set(last_page["track_id"]).isdisjoint(first_page["track_id"])
     assert app.query_params["ds_page"] == "12"
+
+
+def test_the_page_shows_which_tracks_have_audio(catalog_path, tmp_path):
+    catalog = msd.read_catalog(catalog_path)
+    kept = select(catalog, Selection(0.0, 0.0)).track_id.tolist()[::7]
+    audio = tmp_path / "audio"
+    for track in kept:
+        write_key_audio(audio / f"{track}.wav", "A minor", seconds=0.5)  # a flat folder of <TRACK_ID>.wav
+    app = _open(ds_src=catalog_path, ds_kc="0", ds_mc="0", ds_audio=str(audio))
+    assert not app.exception and not app.warning
+    assert _metrics(app)["Selected with audio"] == str(len(kept))
+    app.toggle(key="ds_wa").set_value(True).run()
+    assert _metrics(app)["Selected"] == str(len(kept)) and app.query_params["ds_wa"] == "True"
+    missing = _open(ds_src=catalog_path, ds_audio=str(tmp_path / "nowhere"))
+    assert "nowhere" in missing.warning[0].value and _metrics(missing)["Selected with audio"] == "—"

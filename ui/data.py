@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.audio_index import attach_audio
 from core.msd import read_catalog
 
 
@@ -20,3 +21,21 @@ def load_catalog(path: str | Path) -> pd.DataFrame:
     """The catalog at ``path``, read once per file version. Callers must not modify it."""
     path = Path(path).expanduser()
     return _catalog(str(path), path.stat().st_mtime if path.exists() else 0.0)
+
+
+@st.cache_resource(show_spinner="Looking for the tracks' audio…", max_entries=4)
+def _with_audio(path: str, modified: float, audio: str, audio_modified: float) -> pd.DataFrame:
+    return attach_audio(_catalog(path, modified), audio)
+
+
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime if path.exists() else 0.0
+
+
+def load_catalog_with_audio(path: str | Path, audio: str | Path) -> pd.DataFrame:
+    """The catalog plus ``audio_path`` and ``has_audio`` from an audio folder or labels CSV, cached
+    per version of both. Raises ``LabelsError`` or ``FileNotFoundError`` naming what is wrong."""
+    path, audio = Path(path).expanduser(), Path(audio).expanduser()
+    if not audio.exists():
+        raise FileNotFoundError(f"{audio}: no such folder or labels CSV")
+    return _with_audio(str(path), _mtime(path), str(audio), _mtime(audio))

@@ -5,9 +5,10 @@ import streamlit as st
 from core import paths
 from core.catalog import DEFAULT_MIN_CONFIDENCE, Selection, class_counts, confidence_histogram, select, year_bounds
 from core.keys import MODE_NAMES, SHARP_NAMES
+from core.audio_index import LabelsError
 from core.msd import MSDError, seed_selection
 from core.urlstate import Param
-from ui.data import load_catalog
+from ui.data import load_catalog, load_catalog_with_audio
 from ui.url import read_view, seed_widgets, write_view
 
 PAGE_SIZE = 100
@@ -19,14 +20,22 @@ SCHEMA = {
     "ds_modes": Param("choices", [], options=[1, 0]),
     "ds_years": Param("range", None, 0, 3000),
     "ds_q": Param("str", ""),
+    "ds_audio": Param("str", ""),
+    "ds_wa": Param("choice", False, options=[False, True]),
     "ds_page": Param("int", 1, 1, None),
 }
 
 
 
+def catalog_of(source: str, audio: str):
+    """The catalog, with audio columns when an audio folder or labels CSV applies."""
+    catalog = load_catalog(source or paths.DEFAULT_CATALOG)
+    return load_catalog_with_audio(source or paths.DEFAULT_CATALOG, audio) if audio else catalog
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
-def selection_csv(source: str, selection: Selection) -> bytes:
-    return seed_selection(select(load_catalog(source or paths.DEFAULT_CATALOG), selection)).to_csv().encode()
+def selection_csv(source: str, audio: str, selection: Selection) -> bytes:
+    return seed_selection(select(catalog_of(source, audio), selection)).to_csv().encode()
 
 
 st.title("🗂️ Dataset")
@@ -40,6 +49,13 @@ source = st.text_input(
     help="An MSD summary file (msd_summary_file.h5), a subset folder (A/B/C/TR*.h5), one TR*.h5 file, "
          "or the seed's selection CSV. Leave empty for the bundled corpus.",
 ).strip()
+audio_input = st.text_input(
+    "Audio", key="ds_audio",
+    placeholder="the bundled corpus's clips" if not source else "none: give a folder or labels CSV",
+    help="Where the tracks' audio is: a folder in the seed's layout (<key>-<mode>/<TRACK_ID>.ogg), a flat "
+         "folder of <TRACK_ID>.<ext>, or a file,key labels CSV. Empty: the bundled clips for the bundled corpus.",
+).strip()
+audio = audio_input or ("" if source else str(paths.DEFAULT_AUDIO_DIR))
 try:
     catalog = load_catalog(source or paths.DEFAULT_CATALOG)
 except MSDError as err:
@@ -48,6 +64,11 @@ except MSDError as err:
     else:
         st.error(f"Cannot read this catalog. {err}")
     st.stop()
+try:
+    catalog = catalog_of(source, audio)
+except (LabelsError, OSError) as err:
+    st.warning(f"No audio attached: {err}", icon="⚠️")
+    audio = ""
 
 lo_year, hi_year = year_bounds(catalog)
 years = view["ds_years"] or (lo_year, hi_year)
@@ -57,22 +78,24 @@ if "ds_years" not in st.session_state:
 left, right = st.columns(2)
 left.slider("Minimum key confidence", 0.0, 1.0, step=0.01, key="ds_kc")
 right.slider("Minimum mode confidence", 0.0, 1.0, step=0.01, key="ds_mc")
-c1, c2, c3, c4 = st.columns([3, 2, 3, 3])
+c1, c2, c3, c4, c5 = st.columns([3, 2, 3, 3, 2])
 c1.multiselect("Keys", list(range(12)), format_func=lambda k: SHARP_NAMES[k], key="ds_keys", placeholder="all keys")
 c2.multiselect("Modes", [1, 0], format_func=MODE_NAMES.get, key="ds_modes", placeholder="both")
 if lo_year < hi_year:
     c3.slider("Year (unknown years always kept)", lo_year, hi_year, key="ds_years")
 c4.text_input("Artist or title contains", key="ds_q")
+c5.toggle("Only with audio", key="ds_wa", disabled=not audio, help="Keep the tracks whose audio was found.")
 
 state = st.session_state
 selection = Selection(state.ds_kc, state.ds_mc, state.ds_keys, state.ds_modes,
-                      tuple(state.ds_years) if lo_year < hi_year else None, state.ds_q)
+                      tuple(state.ds_years) if lo_year < hi_year else None, state.ds_q, bool(audio and state.ds_wa))
 selected = select(catalog, selection)
 
-m1, m2, m3 = st.columns(3)
+m1, m2, m3, m4 = st.columns(4)
 m1.metric("Tracks in catalog", f"{len(catalog):,}")
 m2.metric("Selected", f"{len(selected):,}")
 m3.metric("Share", f"{len(selected) / max(len(catalog), 1):.1%}")
+m4.metric("Selected with audio", f"{int(selected['has_audio'].sum()):,}" if audio else "—")
 
 counts = class_counts(selected)
 st.subheader("Tracks per key and mode")
@@ -102,10 +125,10 @@ pages = max(1, -(-len(selected) // PAGE_SIZE))
 state.ds_page = min(state.ds_page, pages)
 page = st.number_input(f"Page (of {pages:,}, {PAGE_SIZE} rows each)", 1, pages, key="ds_page")
 shown = selected.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-st.dataframe(shown.drop(columns=["class_index"]), hide_index=True, width="stretch")
+st.dataframe(shown.drop(columns=["class_index", "audio_path"], errors="ignore"), hide_index=True, width="stretch")
 st.download_button(
     "Download the selection (CSV, the seed's columns)",
-    selection_csv(source, selection),
+    selection_csv(source, audio, selection),
     file_name="selection.csv", mime="text/csv",
 )
 
