@@ -29,8 +29,10 @@ def build_keynet(input_shape: tuple[int, int, int], width: int = 8):
     """A Korzeniowski & Widmer-style key CNN on a semitone-grid spectrogram (frequency x time).
 
     Stacks of 3x3 ELU convolutions with batch norm, pooling along time only (so the
-    semitone grid, and with it transposition, is kept), a 1x1 convolution to 24 maps
-    and global average pooling into a softmax.
+    semitone grid is kept), then a convolution spanning all frequency rows to 24 maps per
+    frame, and global average pooling over time into a softmax. The full-height last layer
+    is what lets the network tell a tonic from its neighbours: pooling over frequency
+    would make the output nearly the same for every transposition.
     """
     from keras import layers, models
 
@@ -43,7 +45,7 @@ def build_keynet(input_shape: tuple[int, int, int], width: int = 8):
             net = layers.Activation("elu", name=f"elu{block}_{j}")(net)
         if net.shape[2] and net.shape[2] >= 2:
             net = layers.MaxPooling2D((1, 2), name=f"pool_time{block}")(net)
-    net = layers.Conv2D(N_CLASSES, (1, 1), padding="same", name="conv_classes")(net)
+    net = layers.Conv2D(N_CLASSES, (net.shape[1], 1), padding="valid", name="conv_classes")(net)
     net = layers.BatchNormalization(name="bn_classes")(net)
     net = layers.GlobalAveragePooling2D(name="gap")(net)
     outputs = layers.Activation("softmax", name="output")(net)
