@@ -26,3 +26,14 @@ def test_keynet_outputs_probabilities_and_is_small():
 def test_unknown_model_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown model 'vgg'"):
         models.build("vgg", (48, 16, 1))
+
+
+def test_keynet_output_depends_on_where_the_energy_is():
+    """The class layer spans the whole frequency axis. With pooling over frequency instead, a pattern
+    moved by a semitone (away from the edges) gives the same output, and no tonic can be learned."""
+    model = models.build("keynet", (48, 16, 1))
+    x = np.zeros((2, 48, 16, 1), np.float32)
+    x[0, 20:24] = np.random.default_rng(0).random((4, 16, 1))
+    x[1] = np.roll(x[0], 1, axis=0)  # the same pattern a semitone higher
+    proba = model.predict(x, verbose=0)
+    assert np.abs(proba[0] - proba[1]).max() > 1e-3
