@@ -43,6 +43,15 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def git_state() -> dict:
+    """The commit benchmarked, and any uncommitted changes to the code or models it measures."""
+    def git(*argv: str) -> str:
+        return subprocess.run(["git", *argv], cwd=BENCH.parent, capture_output=True, text=True).stdout.strip()
+
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "uncommitted": git("status", "--porcelain", "core", "models", "bench").splitlines()}
+
+
 def scale(rows: int, repeats: int) -> dict:
     subprocess.run([sys.executable, str(BENCH / "msd_scale.py"), "--rows", str(rows), "--repeats", str(repeats)],
                    check=True, stdout=subprocess.DEVNULL)
@@ -63,7 +72,8 @@ def _rate(figure: dict) -> str:
 
 def markdown(results: dict) -> str:
     m, options = results["machine"], results["options"]
-    parts = [f"Keyscope benchmarks: `{results['command']}` on {m['date']}, {m['cpu']} ({m['cores']} cores), "
+    parts = [f"Keyscope benchmarks: `{results['command']}` at commit {results['git']['commit']} on {m['date']}, "
+             f"{m['cpu']} ({m['cores']} cores), "
              f"Python {m['python']}; timings are medians of {options['repeats']} repeats; "
              f"the whole run took {results['total_s'] / 60:.1f} min (load average "
              f"{results['loadavg_start'][0]:.1f} at the start, {results['loadavg_end'][0]:.1f} at the end)."]
@@ -112,6 +122,7 @@ def main() -> dict:
     start = time.perf_counter()
     names = systems.names()
     results = {"command": " ".join(["python bench/run_all.py", *sys.argv[1:]]), "machine": machine(),
+               "git": git_state(),
                "versions": {p: version(p) for p in ("tensorflow", "keras", "librosa", "numpy", "joblib")},
                "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
                "systems": names, "essentia": systems.essentia_status(), "loadavg_start": os.getloadavg()}
