@@ -183,15 +183,28 @@ def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_t
                  seconds: float = CLIP_SECONDS, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Render the corpus into ``out`` (layout in the module docstring); returns its catalog rows.
 
-    Deterministic for a given ``size``, ``seed`` and ``max_tunes``. Clips already
-    on disk are kept (an interrupted build resumes); the metadata is written last.
+    Deterministic for a given ``size``, ``seed`` and ``max_tunes``. Clips already on disk
+    from a build with the same settings (``corpus.json``) are kept, so an interrupted build
+    resumes; clips made with other settings, or left from a larger build, are removed. The
+    metadata is written last.
     """
+    import json
+
     import soundfile as sf
 
     from core.msd import write_summary
 
     out = Path(out)
     plans = plan_corpus(size, seed, max_tunes)
+    manifest = {"seed": seed, "max_tunes": max_tunes, "seconds": seconds, "sample_rate": SAMPLE_RATE}
+    manifest_path = out / "corpus.json"
+    wanted = {out / "audio" / plan.key.folder / f"{plan.track_id}.ogg" for plan in plans}
+    same_settings = manifest_path.exists() and json.loads(manifest_path.read_text()) == manifest
+    for clip in (out / "audio").glob("*/*.ogg"):
+        if not same_settings or clip not in wanted:
+            clip.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path.write_text(json.dumps(manifest, indent=2))
     soundfont = soundfont_bytes()
     rows, labels = [], []
     for done, plan in enumerate(plans, start=1):

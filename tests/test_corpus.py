@@ -79,6 +79,18 @@ def test_same_seed_same_corpus(tmp_path):
         np.testing.assert_array_equal(sf.read(path)[0], sf.read(twin)[0])
 
 
+def test_rebuilding_with_other_settings_leaves_no_stale_clips(tmp_path):
+    build_corpus(tmp_path, size=48, seed=5, max_tunes=1, seconds=2.0)
+    frame = build_corpus(tmp_path, size=24, seed=5, max_tunes=1, seconds=2.0)  # smaller: other clips go
+    clips = sorted((tmp_path / "audio").rglob("*.ogg"))
+    assert sorted(p.stem for p in clips) == sorted(frame.track_id) and len(clips) == 24
+    kept = {p: p.stat().st_mtime_ns for p in clips}
+    build_corpus(tmp_path, size=24, seed=5, max_tunes=1, seconds=2.0)
+    assert all(kept[p] == p.stat().st_mtime_ns for p in clips)  # same settings: reused, not rendered again
+    build_corpus(tmp_path, size=24, seed=5, max_tunes=1, seconds=1.0)  # shorter clips: all rendered again
+    assert {round(sf.info(p).duration, 1) for p in (tmp_path / "audio").rglob("*.ogg")} == {1.0}
+
+
 def test_command_rejects_a_size_below_one_clip_per_class(tmp_path, capsys):
     assert main(["corpus", "--out", str(tmp_path), "--size", "5"]) == 2
     assert "--size" in capsys.readouterr().out and not any(tmp_path.iterdir())
