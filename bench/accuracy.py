@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 import systems
 from core.audio_index import read_labels
+from core.estimators import load_estimator
 from core.evaluation import evaluate_labels, evaluate_on_run_split
 from core.paths import MODELS_DIR
 
@@ -56,7 +57,7 @@ def run(names: list[str], labels: Path | None = None, limit: int | None = None) 
             sets[Path(labels).name] = (str(labels), lambda est, bar: evaluate_labels(csv, est, bar))
         results = {name: {"source": source, "systems": {}} for name, (source, _) in sets.items()}
         for name in names:
-            estimator = systems.load(name)
+            estimator = load_estimator(name)
             for set_name, (_, evaluate) in sets.items():
                 bar = lambda items: tqdm(items, desc=f"accuracy {name} on {set_name}", leave=False)  # noqa: E731
                 results[set_name]["systems"][estimator.name] = _scores(evaluate(estimator, bar))

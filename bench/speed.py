@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 import systems
 from core.audio import duration_s, load_audio
+from core.estimators import load_estimator
 from msd_scale import timed
 
 STAGES = ("decode", "features", "predict")
@@ -57,7 +58,7 @@ def _chain(estimator, path: Path) -> tuple[float, float, float]:
 def _estimator(name: str, warm_clip: Path):
     """The system loaded once per process and run once on ``warm_clip`` (JIT, graph tracing, caches)."""
     if name not in _ESTIMATORS:
-        estimator = systems.load(name)
+        estimator = load_estimator(name)
         _chain(estimator, warm_clip)
         _ESTIMATORS[name] = estimator
     return _ESTIMATORS[name]

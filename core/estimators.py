@@ -89,10 +89,14 @@ class CNNEstimator(KeyEstimator):
 
 
 class EssentiaEstimator(KeyEstimator):
-    """Essentia's ``KeyExtractor`` on raw audio (features are the audio itself)."""
+    """Essentia's ``KeyExtractor`` on raw audio (features are the audio itself), with one of its
+    key profiles (``bgate`` is Essentia's default; ``edma``, ``temperley``, ``krumhansl``, ...)."""
 
-    name = "essentia: KeyExtractor"
     settings = FeatureSettings(kind="chroma", sample_rate=44100, duration=30.0)
+
+    def __init__(self, profile: str = "bgate") -> None:
+        self.profile = profile
+        self.name = f"essentia: KeyExtractor ({profile})"
 
     def features(self, y: np.ndarray) -> np.ndarray:
         return np.asarray(y, dtype=np.float32)[None]
@@ -104,7 +108,7 @@ class EssentiaEstimator(KeyEstimator):
 
         rows = []
         for y in np.asarray(features, dtype=np.float32):
-            key, scale, strength = es.KeyExtractor(sampleRate=self.settings.sample_rate)(y)
+            key, scale, strength = es.KeyExtractor(sampleRate=self.settings.sample_rate, profileType=self.profile)(y)
             row = np.full(N_CLASSES, (1 - strength) / (N_CLASSES - 1))
             row[Key.parse(f"{key} {scale}").index] = strength
             rows.append(row / row.sum())
@@ -127,14 +131,15 @@ def _cnn_from_folder(folder: Path, name: str) -> CNNEstimator:
 
 
 def load_estimator(name_or_path: str) -> KeyEstimator:
-    """An estimator by name: "default", "template:<profile>", "essentia", a run id, a run folder or a .keras file."""
+    """An estimator by name: "default", "template:<profile>", "essentia[:<profile>]", a run id, a run folder
+    or a .keras file."""
     text = str(name_or_path).strip()
     if text.startswith("template:"):
         return TemplateEstimator(text.split(":", 1)[1].strip())
-    if text == "essentia":
+    if text == "essentia" or text.startswith("essentia:"):
         if not essentia_available():
             raise ValueError("Essentia is not installed here; `import essentia` failed")
-        return EssentiaEstimator()
+        return EssentiaEstimator(text.split(":", 1)[1].strip() if ":" in text else "bgate")
     if text == "default":
         return _cnn_from_folder(paths.MODELS_DIR / "keynet-default", "keynet (default)")
     path = Path(text)
