@@ -9,6 +9,7 @@ from core.keys import N_CLASSES
 
 SEED_INPUT_SHAPE = (162, 162, 1)
 SEED_PARAMS = 12_440
+KEYNET_INPUT_SHAPE = (48, 64, 1)  # 4 octaves of semitones from C2 x 64 frames (about 12 s at hop 4096)
 
 
 def build_seed(input_shape: tuple[int, int, int] = SEED_INPUT_SHAPE):

@@ -24,7 +24,7 @@ import numpy as np
 
 from core import paths
 from core.keys import N_CLASSES
-from core.models import SEED_INPUT_SHAPE
+from core.models import KEYNET_INPUT_SHAPE, SEED_INPUT_SHAPE
 
 STATUSES = ("running", "finished", "failed", "stopped", "interrupted")
 STOP_FILE = "STOP"
@@ -35,7 +35,7 @@ class RunConfig:
     """Everything that decides what a training run learns; its hash names the run folder."""
 
     model: str = "keynet"
-    input_shape: tuple[int, int, int] = (48, 16, 1)
+    input_shape: tuple[int, int, int] = KEYNET_INPUT_SHAPE
     representation: str = "semitone"
     loss: str = "categorical_crossentropy"
     optimizer: str = "adam"
@@ -83,13 +83,13 @@ class RunConfig:
 LOSSES = {"categorical_crossentropy": "categorical_crossentropy", "mse": "mean_squared_error"}
 
 # Feature representations a run can ask for, with the input shape the model gets.
-REPRESENTATIONS: dict[str, tuple[int, int, int]] = {"semitone": (48, 16, 1), "stft162": SEED_INPUT_SHAPE}
+REPRESENTATIONS: dict[str, tuple[int, int, int]] = {"semitone": KEYNET_INPUT_SHAPE, "stft162": SEED_INPUT_SHAPE}
 
 # The capstone's original settings: reproduce why it learned nothing, then change one at a time.
 PRESETS: dict[str, dict[str, Any]] = {
     "seed": dict(model="seed", input_shape=SEED_INPUT_SHAPE, representation="stft162", loss="mse",
                  optimizer="sgd", lr=1e-4, momentum=0.8, batch_size=10, augment=False),
-    "keynet": dict(model="keynet", input_shape=(48, 16, 1), representation="semitone",
+    "keynet": dict(model="keynet", input_shape=KEYNET_INPUT_SHAPE, representation="semitone",
                    loss="categorical_crossentropy", optimizer="adam", lr=1e-3, momentum=0.0,
                    batch_size=16, augment=True),
 }
