@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-import systems
+import systems  # noqa: F401 - puts the repository root on sys.path
 from core.audio_index import read_labels
 from core.estimators import load_estimator
 from core.evaluation import evaluate_labels, evaluate_on_run_split

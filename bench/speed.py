@@ -26,7 +26,7 @@ from pathlib import Path
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
-import systems
+import systems  # noqa: F401 - puts the repository root on sys.path
 from core.audio import duration_s, load_audio
 from core.estimators import load_estimator
 from msd_scale import timed
