@@ -44,7 +44,7 @@ class RunConfig:
     epochs: int = 10
     batch_size: int = 16
     augment: bool = True
-    data: str = "synthetic:480"
+    data: str = "corpus"  # the bundled corpus; "synthetic:N" for generated examples
     split_seed: int = 0
     test_fraction: float = 0.2
     val_fraction: float = 0.1

@@ -18,7 +18,7 @@ SCHEMA = {
     "tr_epochs": Param("int", DEFAULTS["epochs"], 1, 500),
     "tr_batch": Param("int", DEFAULTS["batch_size"], 1, 512),
     "tr_aug": Param("choice", "on" if DEFAULTS["augment"] else "off", options=["on", "off"]),
-    "tr_data": Param("str", "corpus"),  # the bundled corpus; synthetic:N for a quick demo
+    "tr_data": Param("str", DEFAULTS["data"]),
     "tr_seed": Param("int", DEFAULTS["split_seed"], 0, 2**31 - 1),
 }
 _FIELDS = {"tr_model": "model", "tr_rep": "representation", "tr_loss": "loss", "tr_opt": "optimizer", "tr_lr": "lr",
