@@ -78,8 +78,9 @@ if results:
     st.dataframe(pd.DataFrame([{"run": name, "accuracy": r["accuracy"], "MIREX weighted": r["mirex_weighted"],
                                 "macro F1": r["fbeta_macro"], "seed batch F1": r["fbeta_seed_batch"],
                                 **r["mirex_fractions"]} for name, r in results.items()]), hide_index=True)
-    st.caption("'seed batch F1' is the seed notebook's rounded batch formula: probabilities under 0.5 round "
-               "to 0, so it reads ~0 while accuracy is far above chance.")
+    st.caption("'seed batch F1' is the seed notebook's batch formula on rounded probabilities: a prediction "
+               "counts only where its probability is over 0.5, so an unsure model reads near 0 even when its "
+               "accuracy is far above chance. 'macro F1' is the real score.")
 base = st.radio("Template baselines on the same test clips", ["off", "on"], key="ru_base", horizontal=True)
 if base == "on" and results:
     rows = []
