@@ -120,15 +120,20 @@ CACHE_VERSION = 2  # bump when the computation of cached corpus examples changes
 STFT162 = FeatureSettings(kind="stft162", duration=CLIP_SECONDS)  # the capstone's image of a whole clip
 
 
-def semitone_windows(y: np.ndarray, bins: int = 48, frames: int = 16) -> np.ndarray:
-    """Non-overlapping (bins x frames) windows of mono audio ``y`` at 22,050 Hz: the log-magnitude CQT of
-    :func:`core.features.extract`, one bin per semitone from C2, each window scaled to max 1 (the input
-    of ``keynet-default``)."""
+def semitone_settings(bins: int = 48, frames: int = 64, duration: float | None = None) -> FeatureSettings:
+    """The ``logspec`` settings of the "semitone" representation: one bin per semitone over ``bins // 12``
+    octaves from C2, hop 4096 at 22,050 Hz; ``duration`` defaults to one window of ``frames`` frames."""
     if bins % 12:
         raise ValueError(f"semitone windows span whole octaves; {bins} bins is not a multiple of 12")
-    settings = FeatureSettings(kind="logspec", sample_rate=SEMITONE_SR, hop=SEMITONE_HOP, bins_per_semitone=1,
-                               octaves=bins // 12, fmin=C2_HZ, duration=max(len(y), 1) / SEMITONE_SR)
-    cqt = extract(y, settings)
+    return FeatureSettings(kind="logspec", sample_rate=SEMITONE_SR, hop=SEMITONE_HOP, bins_per_semitone=1,
+                           octaves=bins // 12, fmin=C2_HZ, duration=duration or frames * SEMITONE_HOP / SEMITONE_SR)
+
+
+def semitone_windows(y: np.ndarray, bins: int = 48, frames: int = 64) -> np.ndarray:
+    """Non-overlapping (bins x frames) windows of mono audio ``y`` at 22,050 Hz: the features of
+    :func:`semitone_settings` over the whole of ``y``, cut into windows each scaled to max 1 (the input
+    of ``keynet-default``)."""
+    cqt = extract(y, semitone_settings(bins, frames, duration=max(len(y), 1) / SEMITONE_SR))
     count = max(1, cqt.shape[1] // frames)
     cqt = np.pad(cqt, ((0, 0), (0, max(0, frames - cqt.shape[1]))))
     windows = np.stack([cqt[:, i * frames:(i + 1) * frames] for i in range(count)]).astype(np.float32)

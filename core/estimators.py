@@ -46,6 +46,12 @@ class TemplateEstimator(KeyEstimator):
         self.name = f"template: {profile}"
         self.settings = TEMPLATE_SETTINGS
 
+    def features(self, y: np.ndarray) -> np.ndarray:
+        """Chroma of every ``settings.duration`` stretch of ``y`` (the last one zero-padded), so the
+        whole audio is heard, not only its beginning."""
+        step = self.settings.n_samples
+        return np.stack([extract(y[start:start + step], self.settings) for start in range(0, max(len(y), 1), step)])
+
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         features = np.asarray(features, dtype=float)
         return np.stack([match_proba(chroma.reshape(12, -1), self.profile) for chroma in features])
@@ -64,10 +70,9 @@ class CNNEstimator(KeyEstimator):
         self.representation = config.get("representation", "semitone")
         frames = self.input_shape[1]
         if self.representation == "semitone":
-            from core.datasets import SEMITONE_HOP, SEMITONE_SR
+            from core.datasets import semitone_settings
 
-            self.settings = FeatureSettings(kind="logspec", sample_rate=SEMITONE_SR, hop=SEMITONE_HOP,
-                                            duration=frames * SEMITONE_HOP / SEMITONE_SR)
+            self.settings = semitone_settings(self.input_shape[0], frames)
         else:
             self.settings = FeatureSettings(kind="stft162")
 
@@ -109,10 +114,17 @@ class EssentiaEstimator(KeyEstimator):
         rows = []
         for y in np.asarray(features, dtype=np.float32):
             key, scale, strength = es.KeyExtractor(sampleRate=self.settings.sample_rate, profileType=self.profile)(y)
-            row = np.full(N_CLASSES, (1 - strength) / (N_CLASSES - 1))
-            row[Key.parse(f"{key} {scale}").index] = strength
-            rows.append(row / row.sum())
+            rows.append(strength_proba(Key.parse(f"{key} {scale}").index, strength))
         return np.stack(rows)
+
+
+def strength_proba(index: int, strength: float) -> np.ndarray:
+    """24 probabilities from one key and its strength: ``strength`` on the key, the rest spread evenly over
+    all 24, so the named key always has the highest probability (a strength of 0 still gives it an edge)."""
+    strength = float(np.clip(strength, 1e-6, 1.0))
+    row = np.full(N_CLASSES, (1 - strength) / N_CLASSES)
+    row[index] += strength
+    return row
 
 
 def essentia_available() -> bool:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core.estimators import available_estimators, estimate_audio, load_estimator
+from core.estimators import available_estimators, estimate_audio, load_estimator, strength_proba
 from core.keys import Key
 from tests.audio_fixtures import SR, key_signal
 
@@ -29,3 +29,17 @@ def test_names_and_errors():
         load_estimator("nope")
     with pytest.raises(ValueError, match="unknown profile"):
         load_estimator("template:nope")
+
+
+def test_templates_hear_the_whole_audio_not_only_its_start():
+    y = np.concatenate([key_signal("C major", 10.0, SR), key_signal("F# major", 20.0, SR)])
+    estimator = load_estimator("template:krumhansl")
+    assert len(estimator.features(y)) == 3  # three 10 s stretches
+    assert Key.from_index(int(estimate_audio(estimator, y, SR).argmax())) == Key.parse("F# major")
+
+
+@pytest.mark.parametrize("strength", [0.0, 0.01, 0.5, 1.0, -0.2, 1.3])
+def test_a_named_key_and_its_strength_give_probabilities_where_that_key_wins(strength):
+    proba = strength_proba(Key.parse("A minor").index, strength)
+    assert proba.argmax() == Key.parse("A minor").index and proba.min() >= 0
+    np.testing.assert_allclose(proba.sum(), 1.0)
