@@ -6,6 +6,9 @@ A data spec is a string in a run's config:
   noise), grouped in songs of 4 transpositions like the corpus; for tests and demos.
 * ``"corpus"`` -- the bundled corpus (``data/corpus/``): semitone-grid windows, or the
   capstone's 162x162 STFT images for the ``stft162`` representation.
+* ``"labels:PATH.csv"`` -- any labelled audio (``file,key`` rows): one semitone window per file,
+  extracted once into the feature store with all cores and read batch by batch, so the set
+  need not fit in memory.
 """
 from __future__ import annotations
 
@@ -31,7 +34,36 @@ class Dataset:
     semitone_axis: bool = True  # rows are semitones, so transposition is a shift along axis 1
 
     def subset(self, index: np.ndarray) -> "Dataset":
-        return Dataset(self.x[index], self.y[index], self.track_ids[index], self.song_ids[index], self.semitone_axis)
+        return Dataset(self.x.take(index, axis=0), self.y[index], self.track_ids[index], self.song_ids[index],
+                       self.semitone_axis)
+
+
+class StoreArray:
+    """Semitone windows read from a :class:`core.feature_store.FeatureStore` on demand.
+
+    ``x[index]`` reads only those items (cropped to ``frames``, scaled to max 1, with a channel
+    axis), so training batches never hold the whole set; ``take`` selects items without reading.
+    """
+
+    def __init__(self, store, item_ids: list[str], frames: int) -> None:
+        self.store, self.item_ids, self.frames = store, np.asarray(item_ids), frames
+
+    def __len__(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (len(self), self.store.settings.shape[0], self.frames, 1)
+
+    def __getitem__(self, index) -> np.ndarray:
+        x = self.store.read_many(np.atleast_1d(self.item_ids[index]).tolist())[:, :, :self.frames]
+        return (x / np.maximum(x.max(axis=(1, 2), keepdims=True), 1e-6))[..., None].astype(np.float32)
+
+    def take(self, index, axis: int = 0) -> "StoreArray":
+        return StoreArray(self.store, self.item_ids[index].tolist(), self.frames)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self[np.arange(len(self))] if dtype is None else self[np.arange(len(self))].astype(dtype)
 
 
 def synthetic(n: int, shape: tuple[int, int] = (48, 16), seed: int = 0) -> Dataset:
@@ -62,7 +94,44 @@ def load(spec: str, input_shape: tuple[int, int, int], seed: int = 0, representa
         if representation not in ("semitone", "stft162"):
             raise ValueError(f"the corpus is available as 'semitone' or 'stft162', not {representation!r}")
         return _corpus(input_shape, representation)
-    raise ValueError(f"unknown data spec {spec!r}; use 'synthetic:N' or 'corpus'")
+    if spec.startswith("labels:"):
+        if representation != "semitone":
+            raise ValueError(f"labelled audio is available as 'semitone', not {representation!r}")
+        return _labelled(spec.split(":", 1)[1], input_shape)
+    raise ValueError(f"unknown data spec {spec!r}; use 'synthetic:N', 'corpus' or 'labels:PATH.csv'")
+
+
+def _labelled(csv_path: str, input_shape: tuple[int, int, int]) -> Dataset:
+    """One semitone window (from the start) of each file of a labels CSV, through the feature store.
+
+    Files that cannot be decoded are left out with a warning naming them; each file is its own
+    group in the splits (a labels CSV says nothing of songs).
+    """
+    import os
+    import warnings
+
+    from tqdm import tqdm
+
+    from core import paths
+    from core.audio_index import read_labels
+    from core.feature_store import FeatureStore, file_item_id
+
+    labels = read_labels(csv_path)
+    if labels.empty:
+        raise ValueError(f"{csv_path}: no labelled files")
+    store = FeatureStore(paths.CACHE_DIR / "features", semitone_settings(input_shape[0], input_shape[1]))
+    items = [file_item_id(path) for path in labels["audio_path"]]
+    with tqdm(total=len(items), desc="features", unit="file", disable=None, leave=False) as bar:
+        store.extract(zip(items, labels["audio_path"]), jobs=os.cpu_count() or 1,
+                      progress=lambda done, total: bar.update(done - bar.n))
+    if store.errors:
+        shown = "; ".join(list(store.errors.values())[:5])
+        warnings.warn(f"{len(store.errors)} file(s) of {csv_path} left out: {shown}", stacklevel=2)
+    kept = np.array([item in store for item in items])
+    frame = labels[kept]
+    files = frame["audio_path"].to_numpy(dtype=str)
+    return Dataset(StoreArray(store, [i for i, k in zip(items, kept) if k], input_shape[1]),
+                   (2 * frame["key"] + frame["mode"]).to_numpy(dtype=np.int64), files, files)
 
 
 def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone") -> Dataset:
@@ -114,7 +183,7 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
     return data
 
 
-SEMITONE_SR, SEMITONE_HOP = 22050, 4096  # the "semitone" representation: 16 frames = 3 s
+SEMITONE_SR, SEMITONE_HOP = 22050, 4096  # the "semitone" representation: 64 frames = 11.9 s
 C2_HZ = 65.40639132514966
 CACHE_VERSION = 2  # bump when the computation of cached corpus examples changes
 STFT162 = FeatureSettings(kind="stft162", duration=CLIP_SECONDS)  # the capstone's image of a whole clip

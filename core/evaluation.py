@@ -51,17 +51,15 @@ def evaluate_on_run_split(folder: str | Path, estimator: KeyEstimator,
                           progress: Callable[[Iterable], Iterable] = iter) -> dict:
     """``core.metrics.summary`` of ``estimator`` on the audio of a run's test tracks, one estimate per clip.
 
-    Puts baselines beside a CNN on the same test split; the clips are found in the bundled
-    corpus audio folder (``<key>-<mode>/<track_id>.ogg``).
+    Puts baselines beside a CNN on the same test split; the clips are found by :func:`clip_path`.
     """
     from core.audio import load_audio
-    from core.paths import DEFAULT_AUDIO_DIR
 
     tracks = pd.read_csv(Path(folder) / "predictions.csv", usecols=["track_id", "class_index"]).drop_duplicates("track_id")
     start = time.perf_counter()
     probas = []
     for track, index in progress(list(zip(tracks["track_id"], tracks["class_index"]))):
-        path = DEFAULT_AUDIO_DIR / f"{index // 2}-{index % 2}" / f"{track}.ogg"
+        path = clip_path(track, index)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: test clip not found; build the corpus with `python -m core corpus`")
         y = load_audio(path, sr=estimator.settings.sample_rate)
@@ -109,13 +107,21 @@ def first_layer_activations(model, x: np.ndarray) -> np.ndarray:
     return np.transpose(np.asarray(probe(np.asarray(x, dtype=np.float32)[None]))[0], (2, 0, 1))
 
 
-def test_clip(folder: str | Path, track_id: str) -> Path:
-    """The corpus audio of one of a run's test tracks."""
+def clip_path(track_id: str, class_index: int) -> Path:
+    """The audio of a run's test track: the file itself for runs on a labels CSV (their track ids are
+    paths), else the bundled corpus clip ``<key>-<mode>/<track_id>.ogg``."""
+    from core.keys import Key
     from core.paths import DEFAULT_AUDIO_DIR
 
+    if Path(track_id).is_file():
+        return Path(track_id)
+    return DEFAULT_AUDIO_DIR / Key.from_index(int(class_index)).folder / f"{track_id}.ogg"
+
+
+def test_clip(folder: str | Path, track_id: str) -> Path:
+    """The audio of one of a run's test tracks."""
     frame = pd.read_csv(Path(folder) / "predictions.csv", usecols=["track_id", "class_index"])
-    index = int(frame.loc[frame["track_id"] == track_id, "class_index"].iloc[0])
-    return DEFAULT_AUDIO_DIR / f"{index // 2}-{index % 2}" / f"{track_id}.ogg"
+    return clip_path(track_id, int(frame.loc[frame["track_id"] == track_id, "class_index"].iloc[0]))
 
 
 def first_layer_filters(model) -> np.ndarray:

@@ -30,6 +30,11 @@ def content_hash(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def file_item_id(path: str | Path) -> str:
+    """An item id for an audio file that changes when the file does: its path and modification time."""
+    return f"{path}@{os.stat(path).st_mtime_ns}"
+
+
 def _extract_file(path: str, settings_dict: dict) -> tuple[np.ndarray | None, str | None]:
     """Features of one file, or an error message (worker side; runs in any process)."""
     from core.audio import AudioError, load_audio

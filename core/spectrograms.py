@@ -5,7 +5,6 @@ under the cache folder, so a clip is analysed once per representation, across re
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable
 
@@ -13,7 +12,7 @@ import numpy as np
 
 from core import paths
 from core.corpus import CLIP_SECONDS
-from core.feature_store import FeatureStore
+from core.feature_store import FeatureStore, file_item_id
 from core.features import FeatureSettings
 
 REPRESENTATIONS = {
@@ -28,11 +27,6 @@ def settings(representation: str) -> FeatureSettings:
     return FeatureSettings(kind=representation, duration=CLIP_SECONDS)
 
 
-def _item_id(path: str) -> str:
-    """The path and its modification time: a clip rewritten in place is analysed again."""
-    return f"{path}@{os.stat(path).st_mtime_ns}"
-
-
 def features(files: list[str | Path], representation: str,
              progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """``(features by file, error message by file)`` for clips, extracting only those not yet stored."""
@@ -40,7 +34,7 @@ def features(files: list[str | Path], representation: str,
     errors, items = {}, {}
     for f in map(str, files):
         try:
-            items[f] = _item_id(f)
+            items[f] = file_item_id(f)
         except OSError:
             errors[f] = f"{f}: audio file missing"
     store.extract([(item, f) for f, item in items.items()], progress=progress)

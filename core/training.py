@@ -303,7 +303,7 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
         model.compile(optimizer=optimizer, loss=LOSSES[config.loss], metrics=["accuracy"])
     train_data = _training_batches(data.subset(train_ix), config.batch_size, config.augment, config.split_seed)
     val = data.subset(val_ix)
-    validation = (val.x, keras.utils.to_categorical(val.y, N_CLASSES)) if len(val_ix) else None
+    validation = (np.asarray(val.x), keras.utils.to_categorical(val.y, N_CLASSES)) if len(val_ix) else None
 
     class _Status(keras.callbacks.Callback):
         """Checkpoints and writes status.json after each epoch, reports progress, honours the stop flag."""
@@ -331,7 +331,7 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
         (folder / STOP_FILE).unlink()
         return "stopped"
     test = data.subset(test_ix)
-    proba = model.predict(test.x, verbose=0)
+    proba = model.predict(np.asarray(test.x), verbose=0)
     _write_predictions(folder, test, proba)
     _write_json(folder / "metrics.json", summary(test.y, proba))
     for path in folder.glob(CHECKPOINT_GLOB):

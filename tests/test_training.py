@@ -202,3 +202,35 @@ def test_corpus_spec_reads_msd_metadata_and_real_audio(tmp_path, monkeypatch):
     next((tmp_path / "audio").rglob("*.ogg")).unlink()
     with pytest.raises(ValueError, match=r"\.ogg: audio missing"):
         datasets.load("corpus", (48, 16, 1))
+
+
+def test_a_labels_csv_trains_from_the_feature_store(tmp_path, monkeypatch, runs):
+    from core import paths
+    from core.keys import ALL_KEYS
+    from tests.audio_fixtures import write_key_audio
+
+    monkeypatch.setattr(paths, "CACHE_DIR", tmp_path / "cache")
+    rows = []
+    for key in ALL_KEYS:
+        for take in range(2):
+            path = write_key_audio(tmp_path / "audio" / f"{key.folder}-{take}.wav", key, seconds=1.6, shift=take)
+            rows.append(f"{path.name},{key.name}")
+    (tmp_path / "audio" / "broken.wav").write_bytes(b"RIFF not really")
+    rows.append("broken.wav,C major")
+    (tmp_path / "audio" / "labels.csv").write_text("file,key\n" + "\n".join(rows) + "\n")
+    config = RunConfig(**{**TINY, "input_shape": (24, 8, 1), "data": f"labels:{tmp_path / 'audio' / 'labels.csv'}"})
+
+    with pytest.warns(UserWarning, match="1 file.*broken.wav"):
+        data = datasets.load(config.data, config.input_shape)
+    assert isinstance(data.x, datasets.StoreArray) and len(data.x) == 48  # nothing loaded up front
+    batch = data.x[np.arange(5)]
+    assert batch.shape == (5, 24, 8, 1) and np.allclose(batch.max(axis=(1, 2, 3)), 1)
+    shards = sorted((tmp_path / "cache" / "features").rglob("shard-*.h5"))
+    assert shards
+
+    with pytest.warns(UserWarning):
+        run = training.train(config)
+    assert run.state == "finished"
+    assert sorted((tmp_path / "cache" / "features").rglob("shard-*.h5")) == shards  # extracted once
+    predictions = pd.read_csv(run.folder / "predictions.csv")
+    assert all(os.path.isfile(track) for track in predictions.track_id)  # test tracks name their files

@@ -78,7 +78,7 @@ st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=apply_preset,
 a, b, c, d = st.columns(4)
 a.selectbox("Model", ["keynet", "seed"], key="tr_model")
 b.selectbox("Representation", list(REPRESENTATIONS), key="tr_rep",
-            help="semitone: log-frequency grid (48 semitones from C2 x 16 frames of 0.19 s); stft162: the capstone's 162x162 image")
+            help="semitone: log-frequency grid (48 semitones from C2 x 64 frames of 0.19 s, about 12 s); stft162: the capstone's 162x162 image")
 c.selectbox("Loss", list(training.LOSSES), key="tr_loss")
 d.selectbox("Optimizer", ["adam", "sgd"], key="tr_opt")
 a, b, c, d = st.columns(4)
@@ -88,7 +88,8 @@ c.number_input("Epochs", 1, 500, key="tr_epochs")
 d.number_input("Batch size", 1, 512, key="tr_batch")
 a, b, c = st.columns([1, 2, 1])
 a.radio("Transposition augmentation", ["on", "off"], key="tr_aug", horizontal=True)
-b.text_input("Data", key="tr_data", help="'synthetic:N' (generated examples) or 'corpus' (the bundled corpus)")
+b.text_input("Data", key="tr_data", help="'corpus' (the bundled corpus), 'labels:/path/to/labels.csv' (your file,key labelled audio, "
+                                  "analysed once into the feature store) or 'synthetic:N' (generated examples)")
 c.number_input("Split seed", 0, 2**31 - 1, key="tr_seed")
 
 values = {name: st.session_state[name] for name in SCHEMA}

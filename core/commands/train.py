@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", dest="batch_size", type=int)
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="random transposition per example (label follows)")
-    parser.add_argument("--data", help="'synthetic:N' or 'corpus'")
+    parser.add_argument("--data", help="'corpus' (the bundled corpus, default), 'labels:FILE.csv' (any file,key "
+                                        "labelled audio, read through the feature store) or 'synthetic:N'")
     parser.add_argument("--split-seed", dest="split_seed", type=int)
     parser.add_argument("--test-fraction", dest="test_fraction", type=float)
     parser.add_argument("--val-fraction", dest="val_fraction", type=float)
