@@ -9,6 +9,7 @@ one object can serve many threads (pages cache them with ``st.cache_resource``).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from core.features import FeatureSettings, extract
 from core.keys import N_CLASSES
 from core.profiles import PROFILES, match_proba
 
-TEMPLATE_SETTINGS = FeatureSettings(kind="chroma", duration=10.0)
+TEMPLATE_SETTINGS = FeatureSettings(kind="chroma", duration=10.0)  # features() takes the audio's own duration
 
 
 class KeyEstimator:
@@ -47,10 +48,9 @@ class TemplateEstimator(KeyEstimator):
         self.settings = TEMPLATE_SETTINGS
 
     def features(self, y: np.ndarray) -> np.ndarray:
-        """Chroma of every ``settings.duration`` stretch of ``y`` (the last one zero-padded), so the
-        whole audio is heard, not only its beginning."""
-        step = self.settings.n_samples
-        return np.stack([extract(y[start:start + step], self.settings) for start in range(0, max(len(y), 1), step)])
+        """One chromagram of the whole of ``y`` (Krumhansl-Schmuckler: one profile for the piece)."""
+        whole = dataclasses.replace(self.settings, duration=max(len(y), 1) / self.settings.sample_rate)
+        return extract(y, whole)[None]
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         features = np.asarray(features, dtype=float)
