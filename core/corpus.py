@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from core.keys import MAJOR, Key
+from core.keys import MAJOR, Key, as_key
 from core.tunes import Tune, list_tunes, parse_tune
 
 SAMPLE_RATE = 22050
@@ -179,6 +179,11 @@ def soundfont_bytes() -> bytes:
     return (Path(pretty_midi.__file__).parent / "TimGM6mb.sf2").read_bytes()
 
 
+def clip_file(audio_dir: str | Path, track_id: str, key: "Key | str | int") -> Path:
+    """Where a corpus clip lives: ``<audio_dir>/<key>-<mode>/<TRACK_ID>.ogg`` (the seed's layout)."""
+    return Path(audio_dir) / as_key(key).folder / f"{track_id}.ogg"
+
+
 def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_tunes: int | None = None,
                  seconds: float = CLIP_SECONDS, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Render the corpus into ``out`` (layout in the module docstring); returns its catalog rows.
@@ -198,7 +203,7 @@ def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_t
     plans = plan_corpus(size, seed, max_tunes)
     manifest = {"seed": seed, "max_tunes": max_tunes, "seconds": seconds, "sample_rate": SAMPLE_RATE}
     manifest_path = out / "corpus.json"
-    wanted = {out / "audio" / plan.key.folder / f"{plan.track_id}.ogg" for plan in plans}
+    wanted = {clip_file(out / "audio", plan.track_id, plan.key) for plan in plans}
     same_settings = manifest_path.exists() and json.loads(manifest_path.read_text()) == manifest
     for clip in (out / "audio").glob("*/*.ogg"):
         if not same_settings or clip not in wanted:
@@ -208,7 +213,7 @@ def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_t
     soundfont = soundfont_bytes()
     rows, labels = [], []
     for done, plan in enumerate(plans, start=1):
-        relative = Path("audio") / plan.key.folder / f"{plan.track_id}.ogg"
+        relative = clip_file("audio", plan.track_id, plan.key)
         target = out / relative
         if not target.exists():
             y = render_clip(plan, soundfont, seconds)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.corpus import CLIP_SECONDS
+from core.corpus import CLIP_SECONDS, clip_file
 from core.features import FeatureSettings, extract
 from core.keys import N_CLASSES, Key
 from core.profiles import profile
@@ -148,8 +148,7 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
         catalog = read_catalog(paths.DEFAULT_CATALOG)
     except MSDError as err:
         raise ValueError(f"the corpus is not built yet ({err}); run `python -m core corpus`") from None
-    files = [paths.DEFAULT_AUDIO_DIR / f"{k}-{m}" / f"{t}.ogg" for t, k, m in
-             zip(catalog["track_id"], catalog["key"], catalog["mode"])]
+    files = [clip_file(paths.DEFAULT_AUDIO_DIR, t, i) for t, i in zip(catalog["track_id"], catalog["class_index"])]
     missing = [str(f) for f in files if not f.exists()]
     if missing:
         raise ValueError(f"{missing[0]}: audio missing ({len(missing)} files); rebuild with `python -m core corpus`")

@@ -110,12 +110,12 @@ def first_layer_activations(model, x: np.ndarray) -> np.ndarray:
 def clip_path(track_id: str, class_index: int) -> Path:
     """The audio of a run's test track: the file itself for runs on a labels CSV (their track ids are
     paths), else the bundled corpus clip ``<key>-<mode>/<track_id>.ogg``."""
-    from core.keys import Key
+    from core.corpus import clip_file
     from core.paths import DEFAULT_AUDIO_DIR
 
     if Path(track_id).is_file():
         return Path(track_id)
-    return DEFAULT_AUDIO_DIR / Key.from_index(int(class_index)).folder / f"{track_id}.ogg"
+    return clip_file(DEFAULT_AUDIO_DIR, track_id, int(class_index))
 
 
 def test_clip(folder: str | Path, track_id: str) -> Path:

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from core import paths
-from core.keys import CLASS_NAMES, SHARP_NAMES, Key
+from core.corpus import clip_file
+from core.keys import CLASS_NAMES, SHARP_NAMES
 from core.msd import MSDError
 from core.profiles import profile
 from core.spectrograms import REPRESENTATIONS, features, mean_chroma, to_image
@@ -42,7 +43,7 @@ def class_chroma(files: tuple[str, ...]):
 
 def clip_paths(catalog, index: int, limit: int | None = None) -> list[tuple[str, str]]:
     rows = catalog[catalog["class_index"] == index].sort_values("track_id").head(limit)
-    return [(str(paths.DEFAULT_AUDIO_DIR / Key.from_index(index).folder / f"{t}.ogg"), title)
+    return [(str(clip_file(paths.DEFAULT_AUDIO_DIR, t, index)), title)
             for t, title in zip(rows["track_id"], rows["title"])]
 
 
@@ -117,7 +118,7 @@ for column, name in zip(st.columns(2), ("sp_ta", "sp_tb")):
     with column:
         track = st.selectbox("Track", choices, key=name, format_func=label)
         if track:
-            path = str(paths.DEFAULT_AUDIO_DIR / Key.from_index(int(tracks.at[track, "class_index"])).folder / f"{track}.ogg")
+            path = str(clip_file(paths.DEFAULT_AUDIO_DIR, track, int(tracks.at[track, "class_index"])))
             try:
                 st.image(image(path, st.session_state["sp_rep"], _modified(path)), caption=label(track),
                          width="stretch", clamp=True)
