@@ -114,23 +114,21 @@ def _labelled(csv_path: str, input_shape: tuple[int, int, int]) -> Dataset:
 
     from core import paths
     from core.audio_index import read_labels
-    from core.feature_store import FeatureStore, file_item_id
+    from core.feature_store import FeatureStore
 
     labels = read_labels(csv_path)
     if labels.empty:
         raise ValueError(f"{csv_path}: no labelled files")
     store = FeatureStore(paths.CACHE_DIR / "features", semitone_settings(input_shape[0], input_shape[1]))
-    items = [file_item_id(path) for path in labels["audio_path"]]
-    with tqdm(total=len(items), desc="features", unit="file", disable=None, leave=False) as bar:
-        store.extract(zip(items, labels["audio_path"]), jobs=os.cpu_count() or 1,
-                      progress=lambda done, total: bar.update(done - bar.n))
-    if store.errors:
-        shown = "; ".join(list(store.errors.values())[:5])
-        warnings.warn(f"{len(store.errors)} file(s) of {csv_path} left out: {shown}", stacklevel=2)
-    kept = np.array([item in store for item in items])
-    frame = labels[kept]
+    with tqdm(total=len(labels), desc="features", unit="file", disable=None, leave=False) as bar:
+        stored, errors = store.extract_files(labels["audio_path"], jobs=os.cpu_count() or 1,
+                                             progress=lambda done, total: bar.update(done - bar.n))
+    if errors:
+        shown = "; ".join(list(errors.values())[:5])
+        warnings.warn(f"{len(errors)} file(s) of {csv_path} left out: {shown}", stacklevel=2)
+    frame = labels[labels["audio_path"].isin(list(stored))]
     files = frame["audio_path"].to_numpy(dtype=str)
-    return Dataset(StoreArray(store, [i for i, k in zip(items, kept) if k], input_shape[1]),
+    return Dataset(StoreArray(store, [stored[f] for f in files], input_shape[1]),
                    (2 * frame["key"] + frame["mode"]).to_numpy(dtype=np.int64), files, files)
 
 

@@ -122,6 +122,20 @@ class FeatureStore:
             self._hash_of[item] = digest
             self._where.setdefault(digest, (self.root / name, row))
 
+    def extract_files(self, files: Iterable[str | Path], jobs: int = 1,
+                      progress: Progress | None = None) -> tuple[dict[str, str], dict[str, str]]:
+        """Extract audio files by path, each under :func:`file_item_id`; returns ``(item id by file for
+        the files stored, error message by file)`` (missing or unreadable files are errors)."""
+        items, errors = {}, {}
+        for f in map(str, files):
+            try:
+                items[f] = file_item_id(f)
+            except OSError:
+                errors[f] = f"{f}: audio file missing"
+        self.extract([(item, f) for f, item in items.items()], jobs=jobs, progress=progress)
+        errors.update({f: self.errors[item] for f, item in items.items() if item in self.errors})
+        return {f: item for f, item in items.items() if item in self}, errors
+
     def extract(self, items: Iterable[tuple[str, str | Path]], jobs: int = 1, shard_size: int = 16,
                 progress: Progress | None = None, scheduler_address: str | None = None) -> int:
         """Extract features for ``(item_id, audio_path)`` items not yet stored; returns how many were added.

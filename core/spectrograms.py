@@ -12,7 +12,7 @@ import numpy as np
 
 from core import paths
 from core.corpus import CLIP_SECONDS
-from core.feature_store import FeatureStore, file_item_id
+from core.feature_store import FeatureStore
 from core.features import FeatureSettings
 
 REPRESENTATIONS = {
@@ -31,16 +31,8 @@ def features(files: list[str | Path], representation: str,
              progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """``(features by file, error message by file)`` for clips, extracting only those not yet stored."""
     store = FeatureStore(paths.CACHE_DIR / "features", settings(representation))
-    errors, items = {}, {}
-    for f in map(str, files):
-        try:
-            items[f] = file_item_id(f)
-        except OSError:
-            errors[f] = f"{f}: audio file missing"
-    store.extract([(item, f) for f, item in items.items()], progress=progress)
-    found = {f: store.get(item) for f, item in items.items() if item in store}
-    errors.update({f: store.errors[item] for f, item in items.items() if item in store.errors})
-    return found, errors
+    stored, errors = store.extract_files(files, progress=progress)
+    return {f: store.get(item) for f, item in stored.items()}, errors
 
 
 def mean_chroma(chromas: list[np.ndarray]) -> np.ndarray:
