@@ -171,16 +171,7 @@ class FeatureStore:
         return total - sum(item in self.errors for item, _, _ in todo) + len(aliased)
 
     def _run(self, todo: list, jobs: int, scheduler_address: str | None) -> Iterator:
+        from core.parallel import imap
+
         settings = self.settings.to_dict()
-        if scheduler_address:
-            from distributed import Client
-
-            with Client(scheduler_address) as client:
-                futures = client.map(_extract_file, [p for _, p, _ in todo], settings_dict=settings, pure=False)
-                for future in futures:  # in order, so results line up with todo
-                    yield future.result()
-            return
-        from joblib import Parallel, delayed
-
-        yield from Parallel(n_jobs=jobs, return_as="generator")(
-            delayed(_extract_file)(path, settings) for _, path, _ in todo)
+        return imap(_extract_file, [(path, settings) for _, path, _ in todo], jobs, scheduler_address)
