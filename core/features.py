@@ -1,4 +1,5 @@
-"""Feature settings and extraction: the seed's 162x162 STFT image, a semitone log-spectrogram, chroma.
+"""Feature settings and extraction: the seed's 162x162 STFT image, a semitone log-spectrogram, chroma,
+and the tuned semitone spectrogram the real-music key CNN reads.
 
 ``FeatureSettings.id`` is a stable short hash of the fields, used to key the feature store.
 A fixed excerpt duration gives a fixed shape (short audio is zero-padded).
@@ -7,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-KINDS = ("stft162", "logspec", "chroma")
+KINDS = ("stft162", "logspec", "chroma", "tuned")
 SEED_SIZE = 162
 
 
@@ -58,7 +60,7 @@ class FeatureSettings:
     @property
     def n_bins(self) -> int:
         return {"stft162": SEED_SIZE, "logspec": 12 * self.octaves * self.bins_per_semitone,
-                "chroma": 12}[self.kind]
+                "chroma": 12, "tuned": 12 * self.octaves}[self.kind]
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -91,9 +93,52 @@ def extract(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
         cqt = np.abs(librosa.cqt(y, sr=sr, hop_length=settings.hop, fmin=settings.fmin,
                                  n_bins=settings.n_bins, bins_per_octave=12 * settings.bins_per_semitone))
         return np.log1p(cqt).astype(np.float32)
+    if settings.kind == "tuned":
+        return tuned_semitones(y, settings)
     chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=settings.hop, fmin=settings.fmin,
                                          n_octaves=settings.octaves)
     return chroma.astype(np.float32)
+
+
+def tuned_semitones(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
+    """Log-compressed magnitude in semitone bands from ``settings.fmin``, centred on the recording's tuning.
+
+    A long-window STFT (``n_fft = 2 * hop``, 50 % overlap) is summed through triangular filters one
+    semitone wide whose centres move with the tuning :func:`estimate_tuning` finds, so a record
+    tuned 30 cents sharp lands on the same rows as one at A = 440 Hz. Cheap enough to run on a
+    whole song in a few milliseconds per minute; rows are semitones, so transposition is a shift.
+    """
+    import librosa
+
+    spectrum = np.abs(librosa.stft(y, n_fft=2 * settings.hop, hop_length=settings.hop, center=True))
+    tuning = estimate_tuning(spectrum, settings.sample_rate)
+    bands = semitone_filterbank(settings.sample_rate, 2 * settings.hop, settings.fmin, settings.n_bins,
+                                round(tuning * 20) / 20) @ spectrum
+    return np.log1p(1000.0 * bands / max(float(bands.max()), 1e-9)).astype(np.float32)
+
+
+def estimate_tuning(spectrum: np.ndarray, sr: int, low_hz: float = 150.0, high_hz: float = 2500.0) -> float:
+    """Deviation of the recording from A = 440 Hz in semitones (-0.5..0.5): the circular mean of every
+    STFT bin's pitch modulo one semitone, weighted by its squared magnitude over the whole excerpt."""
+    freqs = np.fft.rfftfreq(2 * (spectrum.shape[0] - 1), 1.0 / sr)
+    band = (freqs >= low_hz) & (freqs <= high_hz)
+    weight = np.square(spectrum[band]).sum(axis=1)
+    angle = 2 * np.pi * 12 * np.log2(freqs[band] / 440.0)
+    vector = np.sum(weight * np.exp(1j * angle))
+    return float(np.angle(vector) / (2 * np.pi)) if abs(vector) > 0 else 0.0
+
+
+@lru_cache(maxsize=64)
+def semitone_filterbank(sr: int, n_fft: int, fmin: float, n_bins: int, tuning: float) -> np.ndarray:
+    """(n_bins, 1 + n_fft // 2) triangular filters on a log-frequency axis, one per semitone from ``fmin``
+    moved by ``tuning`` semitones; each STFT bin splits between its two nearest semitone centres."""
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    with np.errstate(divide="ignore"):
+        position = 12 * np.log2(freqs / fmin) - tuning  # fractional semitone row of each STFT bin
+    rows = np.arange(n_bins)[:, None]
+    weights = np.clip(1 - np.abs(position[None, :] - rows), 0, None)
+    weights[:, freqs <= 0] = 0
+    return weights.astype(np.float32)
 
 
 def transpose(x: np.ndarray, k: int, settings: FeatureSettings) -> np.ndarray:
