@@ -32,12 +32,13 @@ def scan_folder(root: str | Path) -> pd.DataFrame:
             except ValueError:
                 pass
         rows.append(row)
-    return pd.DataFrame(rows, columns=["track_id", "audio_path", "key", "mode"])
+    return pd.DataFrame(rows, columns=["track_id", "audio_path", "key", "mode", "song"])
 
 
 def read_labels(csv_path: str | Path) -> pd.DataFrame:
-    """``track_id``, ``audio_path``, ``key``, ``mode`` from a ``file,key`` CSV; relative paths
-    resolve against the CSV's folder. Bad rows (unknown key, missing file) raise one LabelsError."""
+    """``track_id``, ``audio_path``, ``key``, ``mode``, ``song`` from a ``file,key[,song]`` CSV; relative paths
+    resolve against the CSV's folder; ``song`` (which recording a file is, for grouped splits) defaults to
+    the file. Bad rows (unknown key, missing file) raise one LabelsError."""
     csv_path = Path(csv_path)
     try:
         frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
@@ -47,7 +48,8 @@ def read_labels(csv_path: str | Path) -> pd.DataFrame:
     if missing:
         raise LabelsError(f"{csv_path}: needs columns file,key; missing {', '.join(sorted(missing))}")
     rows, problems = [], []
-    for line, (file, text) in enumerate(zip(frame["file"], frame["key"]), start=2):
+    songs = frame["song"] if "song" in frame.columns else frame["file"]
+    for line, (file, text, song) in enumerate(zip(frame["file"], frame["key"], songs), start=2):
         path = Path(file) if Path(file).is_absolute() else csv_path.parent / file
         try:
             key = Key.parse(text)
@@ -57,11 +59,11 @@ def read_labels(csv_path: str | Path) -> pd.DataFrame:
         if not path.is_file():
             problems.append(f"line {line}: no such file {file!r}")
             continue
-        rows.append({"track_id": path.stem, "audio_path": str(path), "key": key.tonic, "mode": key.mode})
+        rows.append({"track_id": path.stem, "audio_path": str(path), "key": key.tonic, "mode": key.mode, "song": song})
     if problems:
         shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
         raise LabelsError(f"{csv_path}: {len(problems)} bad row(s): {shown}")
-    return pd.DataFrame(rows, columns=["track_id", "audio_path", "key", "mode"])
+    return pd.DataFrame(rows, columns=["track_id", "audio_path", "key", "mode", "song"])
 
 
 def attach_audio(catalog: pd.DataFrame, source: str | Path) -> pd.DataFrame:

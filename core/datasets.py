@@ -6,15 +6,23 @@ A data spec is a string in a run's config:
   noise), grouped in songs of 4 transpositions like the corpus; for tests and demos.
 * ``"corpus"`` -- the bundled corpus (``data/corpus/``): semitone-grid windows, or the
   capstone's 162x162 STFT images for the ``stft162`` representation.
-* ``"labels:PATH.csv"`` -- any labelled audio (``file,key`` rows): one semitone window per file,
-  extracted once into the feature store with all cores and read batch by batch, so the set
-  need not fit in memory.
+* ``"synth:RECIPE[:SEED]"`` -- the generated corpus ``python -m core corpus --recipe RECIPE`` made
+  (its ``labels.csv``, read as below).
+* ``"labels:PATH.csv"`` -- any labelled audio (``file,key[,song]`` rows, e.g. a corpus made by
+  ``python -m core corpus --recipe``): one excerpt per file, extracted once into the feature store
+  with all cores and read batch by batch, so the set need not fit in memory.
+
+Representations: ``semitone`` (log-CQT windows, 4 octaves from C2), ``stft162`` (the capstone's
+image) and ``tuned`` (tuned semitones, :func:`core.features.tuned_semitones`): the store keeps
+:data:`TUNED_OCTAVES` octaves from C1 and the whole excerpt, and each training batch crops a random
+run of frames and a random 7-octave band, which transposes the example (:func:`crop_tuned`).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -32,10 +40,16 @@ class Dataset:
     track_ids: np.ndarray
     song_ids: np.ndarray
     semitone_axis: bool = True  # rows are semitones, so transposition is a shift along axis 1
+    crop: tuple[int, int] | None = None  # (rows, frames) of the model input, for x holding wider "tuned" features
 
     def subset(self, index: np.ndarray) -> "Dataset":
         return Dataset(self.x.take(index, axis=0), self.y[index], self.track_ids[index], self.song_ids[index],
-                       self.semitone_axis)
+                       self.semitone_axis, self.crop)
+
+    def inputs(self) -> np.ndarray:
+        """All examples as the model reads them (for "tuned": the lowest band, every frame)."""
+        x = np.asarray(self.x)
+        return x if self.crop is None else tuned_input(x[:, :, :, 0])[..., None]
 
 
 class StoreArray:
@@ -45,7 +59,7 @@ class StoreArray:
     axis), so training batches never hold the whole set; ``take`` selects items without reading.
     """
 
-    def __init__(self, store, item_ids: list[str], frames: int) -> None:
+    def __init__(self, store, item_ids: list[str], frames: int | None) -> None:
         self.store, self.item_ids, self.frames = store, np.asarray(item_ids), frames
 
     def __len__(self) -> int:
@@ -53,7 +67,7 @@ class StoreArray:
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
-        return (len(self), self.store.settings.shape[0], self.frames, 1)
+        return (len(self), self.store.settings.shape[0], self.frames or self.store.settings.shape[1], 1)
 
     def __getitem__(self, index) -> np.ndarray:
         x = self.store.read_many(np.atleast_1d(self.item_ids[index]).tolist())[:, :, :self.frames]
@@ -94,18 +108,53 @@ def load(spec: str, input_shape: tuple[int, int, int], seed: int = 0, representa
         if representation not in ("semitone", "stft162"):
             raise ValueError(f"the corpus is available as 'semitone' or 'stft162', not {representation!r}")
         return _corpus(input_shape, representation)
+    if spec.startswith("synth:"):
+        spec = f"labels:{synth_labels(spec)}"
     if spec.startswith("labels:"):
-        if representation != "semitone":
-            raise ValueError(f"labelled audio is available as 'semitone', not {representation!r}")
-        return _labelled(spec.split(":", 1)[1], input_shape)
-    raise ValueError(f"unknown data spec {spec!r}; use 'synthetic:N', 'corpus' or 'labels:PATH.csv'")
+        if representation not in ("semitone", "tuned"):
+            raise ValueError(f"labelled audio is available as 'semitone' or 'tuned', not {representation!r}")
+        return _labelled(spec.split(":", 1)[1], input_shape, representation)
+    raise ValueError(f"unknown data spec {spec!r}; use 'synthetic:N', 'corpus', 'synth:RECIPE' or 'labels:PATH.csv'")
 
 
-def _labelled(csv_path: str, input_shape: tuple[int, int, int]) -> Dataset:
-    """One semitone window (from the start) of each file of a labels CSV, through the feature store.
+def describe(spec: str, data: Dataset) -> dict:
+    """What a run trained on: the spec, counts, and a generated corpus's manifest (recipe, size, seed,
+    soundfonts) when the spec names one."""
+    import json
 
-    Files that cannot be decoded are left out with a warning naming them; each file is its own
-    group in the splits (a labels CSV says nothing of songs).
+    info = {"spec": spec, "examples": int(len(data.y)), "songs": int(len(set(data.song_ids.tolist())))}
+    if spec.startswith(("synth:", "labels:")):
+        csv = synth_labels(spec) if spec.startswith("synth:") else Path(spec.split(":", 1)[1])
+        manifest = csv.parent / "synth.json"
+        if manifest.is_file():
+            info["corpus"] = json.loads(manifest.read_text())
+    return info
+
+
+def synth_labels(spec: str) -> Path:
+    """The labels CSV of the generated corpus a ``synth:RECIPE[:SEED]`` spec names (a ValueError saying how
+    to make it when it is not there)."""
+    from core.synth.build import RECIPES, default_out
+
+    parts = spec.split(":")
+    recipe = parts[1] if len(parts) > 1 else ""
+    if recipe not in RECIPES or len(parts) > 3 or (len(parts) == 3 and not parts[2].isdigit()):
+        raise ValueError(f"data spec {spec!r}: write 'synth:RECIPE' or 'synth:RECIPE:SEED' with RECIPE one of "
+                         f"{', '.join(RECIPES)}")
+    seed = int(parts[2]) if len(parts) == 3 else 0
+    labels = default_out(recipe, seed) / "labels.csv"
+    if not labels.is_file():
+        raise ValueError(f"no generated corpus for {spec!r} yet; make it with `python -m core corpus --recipe {recipe}"
+                         + (f" --seed {seed}`" if seed else "`"))
+    return labels
+
+
+def _labelled(csv_path: str, input_shape: tuple[int, int, int], representation: str = "semitone") -> Dataset:
+    """One excerpt (from the start) of each file of a labels CSV, through the feature store: a semitone
+    window, or :data:`TUNED_SECONDS` of tuned semitones.
+
+    Files that cannot be decoded are left out with a warning naming them; files are grouped in the
+    splits by the CSV's ``song`` column (each file its own song without one).
     """
     import os
     import warnings
@@ -119,7 +168,9 @@ def _labelled(csv_path: str, input_shape: tuple[int, int, int]) -> Dataset:
     labels = read_labels(csv_path)
     if labels.empty:
         raise ValueError(f"{csv_path}: no labelled files")
-    store = FeatureStore(paths.CACHE_DIR / "features", semitone_settings(input_shape[0], input_shape[1]))
+    tuned = representation == "tuned"
+    store = FeatureStore(paths.CACHE_DIR / "features",
+                         TUNED_SETTINGS if tuned else semitone_settings(input_shape[0], input_shape[1]))
     with tqdm(total=len(labels), desc="features", unit="file", disable=None, leave=False) as bar:
         stored, errors = store.extract_files(labels["audio_path"], jobs=os.cpu_count() or 1,
                                              progress=lambda done, total: bar.update(done - bar.n))
@@ -128,8 +179,9 @@ def _labelled(csv_path: str, input_shape: tuple[int, int, int]) -> Dataset:
         warnings.warn(f"{len(errors)} file(s) of {csv_path} left out: {shown}", stacklevel=2)
     frame = labels[labels["audio_path"].isin(list(stored))]
     files = frame["audio_path"].to_numpy(dtype=str)
-    return Dataset(StoreArray(store, [stored[f] for f in files], input_shape[1]),
-                   (2 * frame["key"] + frame["mode"]).to_numpy(dtype=np.int64), files, files)
+    return Dataset(StoreArray(store, [stored[f] for f in files], None if tuned else input_shape[1]),
+                   (2 * frame["key"] + frame["mode"]).to_numpy(dtype=np.int64), files,
+                   frame["song"].to_numpy(dtype=str), crop=tuple(input_shape[:2]) if tuned else None)
 
 
 def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone") -> Dataset:
@@ -204,6 +256,34 @@ def semitone_windows(y: np.ndarray, bins: int = 48, frames: int = 64) -> np.ndar
     cqt = np.pad(cqt, ((0, 0), (0, max(0, frames - cqt.shape[1]))))
     windows = np.stack([cqt[:, i * frames:(i + 1) * frames] for i in range(count)]).astype(np.float32)
     return windows / np.maximum(windows.max(axis=(1, 2), keepdims=True), 1e-6)
+
+
+TUNED_OCTAVES, TUNED_ROWS = 8, 84  # the store keeps 8 octaves from C1; models see 7 (row 0 = C)
+TUNED_SECONDS = 16.0  # excerpt of each training file kept in the store
+TUNED_SETTINGS = FeatureSettings(kind="tuned", sample_rate=22050, hop=8192, bins_per_semitone=1,
+                                 octaves=TUNED_OCTAVES, fmin=C2_HZ / 2, duration=TUNED_SECONDS)
+
+
+def tuned_input(features: np.ndarray) -> np.ndarray:
+    """Model input from tuned features ``(..., rows, frames)``: the lowest :data:`TUNED_ROWS` rows (C1 up),
+    scaled to max 1 per example."""
+    x = features[..., :TUNED_ROWS, :]
+    return (x / np.maximum(x.max(axis=(-2, -1), keepdims=True), 1e-6)).astype(np.float32)
+
+
+def crop_tuned(x: np.ndarray, y: np.ndarray, rows: int, frames: int,
+               rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Training crops of stored tuned features ``x`` (n, all rows, frames, 1): a band of ``rows`` starting
+    ``o`` semitones up (random 0..11, 0 without ``rng``), which transposes the example down by ``o``
+    (labels follow), and a run of ``frames`` frames (random start, the first without ``rng``); each
+    scaled to max 1."""
+    n, total_rows, total_frames = x.shape[:3]
+    shifts = rng.integers(0, min(12, total_rows - rows + 1), n) if rng else np.zeros(n, int)
+    starts = rng.integers(0, max(1, total_frames - frames + 1), n) if rng else np.zeros(n, int)
+    out = np.stack([x[i, o:o + rows, t:t + frames, 0] for i, (o, t) in enumerate(zip(shifts, starts))])
+    out = out / np.maximum(out.max(axis=(1, 2), keepdims=True), 1e-6)
+    keys, modes = y // 2, y % 2
+    return out[..., None].astype(np.float32), 2 * ((keys - shifts) % 12) + modes
 
 
 def split(data: Dataset, test_fraction: float, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

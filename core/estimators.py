@@ -30,11 +30,18 @@ class KeyEstimator:
     settings: FeatureSettings
 
     def features(self, y: np.ndarray) -> np.ndarray:
-        """(n, *feature_shape) features of mono audio ``y`` at ``settings.sample_rate``."""
-        return extract(y, self.settings)[None]
+        """(n, *feature_shape) features of mono audio ``y`` at ``settings.sample_rate``: one row per
+        excerpt of ``settings.duration`` (the last one zero-padded, dropped when under half of one)."""
+        return excerpt_features(y, self.settings)
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+
+def excerpt_features(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
+    """Features of each ``settings.duration`` excerpt of ``y``, stacked (at least one)."""
+    n = settings.n_samples
+    return np.stack([extract(y[i:i + n], settings) for i in range(0, max(1, y.size - n // 2), n)])
 
 
 class TemplateEstimator(KeyEstimator):
@@ -63,6 +70,9 @@ class CNNEstimator(KeyEstimator):
     def __init__(self, model_path: Path, config: dict, name: str) -> None:
         import keras
 
+        from core.models import fold_octaves
+
+        fold_octaves()  # registers eqkey's custom layer before loading
         self.model = keras.models.load_model(model_path, compile=False)
         self.config = config
         self.name = name
@@ -73,6 +83,10 @@ class CNNEstimator(KeyEstimator):
             from core.datasets import semitone_settings
 
             self.settings = semitone_settings(self.input_shape[0], frames)
+        elif self.representation == "tuned":
+            from core.datasets import TUNED_SETTINGS
+
+            self.settings = TUNED_SETTINGS
         else:
             self.settings = FeatureSettings(kind="stft162")
 
@@ -81,16 +95,24 @@ class CNNEstimator(KeyEstimator):
             from core.datasets import semitone_windows
 
             return semitone_windows(y, self.input_shape[0], self.input_shape[1])[..., None]
-        return extract(y, self.settings)[None, ..., None]
+        if self.representation == "tuned":  # the whole of y in one input: the model takes any length
+            from core.datasets import tuned_input
+
+            whole = dataclasses.replace(self.settings, duration=max(len(y), 1) / self.settings.sample_rate)
+            return tuned_input(extract(y, whole))[None, ..., None]
+        return excerpt_features(y, self.settings)[..., None]
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """Probabilities of a batch, by calling the model directly (no ``Model.predict`` set-up per call)."""
         features = np.asarray(features, dtype=np.float32)
         if features.ndim == len(self.input_shape):
             features = features[..., None]
-        if features.shape[1:] != self.input_shape:
+        expected = self.input_shape[:1] + self.input_shape[2:] if self.representation == "tuned" else self.input_shape
+        got = features.shape[1:2] + features.shape[3:] if self.representation == "tuned" else features.shape[1:]
+        if got != expected:
             raise ValueError(f"{self.name} expects features of shape {self.input_shape}, got "
                              f"{features.shape[1:]}; make them with estimator.features(y)")
-        return np.asarray(self.model.predict(features, verbose=0), dtype=float)
+        return np.asarray(self.model(features, training=False), dtype=float)
 
 
 class EssentiaEstimator(KeyEstimator):
@@ -184,5 +206,7 @@ def estimate_audio(estimator: KeyEstimator, y: np.ndarray, sr: int) -> np.ndarra
         import librosa
 
         y = librosa.resample(np.asarray(y, dtype=np.float32), orig_sr=sr, target_sr=estimator.settings.sample_rate)
-    proba = estimator.predict_proba(estimator.features(y)).mean(axis=0)
+    from core.predict import windows_proba
+
+    proba = windows_proba([estimator.features(y)], estimator)[0]
     return proba / proba.sum()

@@ -24,7 +24,7 @@ import numpy as np
 
 from core import paths
 from core.keys import N_CLASSES
-from core.models import KEYNET_INPUT_SHAPE, SEED_INPUT_SHAPE
+from core.models import EQKEY_INPUT_SHAPE, KEYNET_INPUT_SHAPE, SEED_INPUT_SHAPE
 
 STATUSES = ("running", "finished", "failed", "stopped", "interrupted")
 STOP_FILE = "STOP"
@@ -83,7 +83,8 @@ class RunConfig:
 LOSSES = {"categorical_crossentropy": "categorical_crossentropy", "mse": "mean_squared_error"}
 
 # Feature representations a run can ask for, with the input shape the model gets.
-REPRESENTATIONS: dict[str, tuple[int, int, int]] = {"semitone": KEYNET_INPUT_SHAPE, "stft162": SEED_INPUT_SHAPE}
+REPRESENTATIONS: dict[str, tuple[int, int, int]] = {"semitone": KEYNET_INPUT_SHAPE, "stft162": SEED_INPUT_SHAPE,
+                                                     "tuned": EQKEY_INPUT_SHAPE}
 
 # The capstone's original settings: reproduce why it learned nothing, then change one at a time.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -92,6 +93,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     "keynet": dict(model="keynet", input_shape=KEYNET_INPUT_SHAPE, representation="semitone",
                    loss="categorical_crossentropy", optimizer="adam", lr=1e-3, momentum=0.0,
                    batch_size=16, augment=True),
+    # The real-music model: tuned semitones, transposition-equivariant, trained on a generated corpus
+    # (`python -m core corpus --recipe popular`).
+    "eqkey": dict(model="eqkey", input_shape=EQKEY_INPUT_SHAPE, representation="tuned",
+                  loss="categorical_crossentropy", optimizer="adam", lr=1e-3, momentum=0.0, batch_size=32,
+                  augment=True, data="synth:popular"),
 }
 
 
@@ -209,7 +215,7 @@ def start_in_background(config: RunConfig) -> subprocess.Popen:
         )
 
 
-SHIPPED_FILES = ("config.json", "model.keras", "metrics.json", "history.csv", "predictions.csv")
+SHIPPED_FILES = ("config.json", "model.keras", "metrics.json", "history.csv", "predictions.csv", "data.json")
 
 
 def ship(run: Run, dest: Path) -> Path:
@@ -221,7 +227,8 @@ def ship(run: Run, dest: Path) -> Path:
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     for name in SHIPPED_FILES:
-        shutil.copy2(run.folder / name, dest / name)
+        if (run.folder / name).exists():  # data.json: runs from before it was written have none
+            shutil.copy2(run.folder / name, dest / name)
     _write_json(dest / "status.json", {**run.status, "run_id": run.id})
     return dest
 
@@ -277,6 +284,9 @@ def _resume(folder: Path):
     """The model and epoch count of the newest loadable checkpoint, or ``(None, 0)``."""
     import keras
 
+    from core.models import fold_octaves
+
+    fold_octaves()  # registers the custom layer the eqkey checkpoints hold
     for path in sorted(folder.glob(CHECKPOINT_GLOB), reverse=True):
         try:
             return keras.saving.load_model(path), int(path.stem.split("-")[1])
@@ -294,6 +304,7 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
 
     keras.utils.set_random_seed(config.split_seed)
     data = datasets.load(config.data, config.input_shape, config.split_seed, config.representation)
+    _write_json(folder / "data.json", datasets.describe(config.data, data))
     train_ix, val_ix, test_ix = datasets.split(data, config.test_fraction, config.val_fraction, config.split_seed)
     model, done = _resume(folder)
     if model is None:
@@ -303,7 +314,7 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
         model.compile(optimizer=optimizer, loss=LOSSES[config.loss], metrics=["accuracy"])
     train_data = _training_batches(data.subset(train_ix), config.batch_size, config.augment, config.split_seed)
     val = data.subset(val_ix)
-    validation = (np.asarray(val.x), keras.utils.to_categorical(val.y, N_CLASSES)) if len(val_ix) else None
+    validation = (val.inputs(), keras.utils.to_categorical(val.y, N_CLASSES)) if len(val_ix) else None
 
     class _Status(keras.callbacks.Callback):
         """Checkpoints and writes status.json after each epoch, reports progress, honours the stop flag."""
@@ -331,7 +342,7 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
         (folder / STOP_FILE).unlink()
         return "stopped"
     test = data.subset(test_ix)
-    proba = model.predict(np.asarray(test.x), verbose=0)
+    proba = model.predict(test.inputs(), verbose=0)
     _write_predictions(folder, test, proba)
     _write_json(folder / "metrics.json", summary(test.y, proba))
     for path in folder.glob(CHECKPOINT_GLOB):
@@ -352,7 +363,7 @@ def _training_batches(data, batch_size: int, augment: bool, seed: int):
     """Shuffled training batches with one-hot labels and, optionally, a random transposition per example."""
     import keras
 
-    from core.datasets import transpose
+    from core.datasets import crop_tuned, transpose
 
     class Batches(keras.utils.PyDataset):
         def __init__(self):
@@ -367,7 +378,9 @@ def _training_batches(data, batch_size: int, augment: bool, seed: int):
         def __getitem__(self, index: int):
             ix = self.order[index * batch_size:(index + 1) * batch_size]
             x, y = data.x[ix], data.y[ix]
-            if self.augment:
+            if data.crop is not None:  # wide stored features: a random band and run of frames
+                x, y = crop_tuned(x, y, *data.crop, self.rng if self.augment else None)
+            elif self.augment:
                 x, y = transpose(x, y, self.rng.integers(0, 12, len(ix)))
             return x, keras.utils.to_categorical(y, N_CLASSES)
 

@@ -5,16 +5,20 @@ import argparse
 import json
 import sys
 
-HELP = "train a key CNN (keynet or the capstone's seed network) as a cached, resumable run"
+HELP = "train a key CNN (eqkey, keynet or the capstone's seed network) as a cached, resumable run"
 
 _SETTINGS = ("model", "loss", "optimizer", "lr", "momentum", "epochs", "batch_size", "data", "split_seed",
              "test_fraction", "val_fraction", "representation")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", choices=["keynet", "seed"], default="keynet",
-                        help="start from these settings (seed: the capstone's MSE/SGD setup); default keynet")
-    parser.add_argument("--model", choices=["keynet", "seed"])
+    from core.models import BUILDERS
+    from core.training import PRESETS
+
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="keynet",
+                        help="start from these settings (seed: the capstone's MSE/SGD setup; eqkey: the real-music "
+                             "model on a generated corpus); default keynet")
+    parser.add_argument("--model", choices=sorted(BUILDERS))
     parser.add_argument("--representation", help="feature representation name (recorded in the config)")
     parser.add_argument("--loss", choices=["categorical_crossentropy", "mse"])
     parser.add_argument("--optimizer", choices=["adam", "sgd"])
