@@ -8,18 +8,19 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from core.estimators import KeyEstimator, estimate_audio
+from core.estimators import KeyEstimator
 from core.metrics import summary
+from core.predict import predict_song
 
 
 def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
                     progress: Callable[[Iterable], Iterable] = iter) -> dict:
     """``core.metrics.summary`` of ``estimator`` on every file of a labels CSV, plus ``seconds`` and per-file rows.
 
-    ``progress`` wraps the file loop (tqdm on the command line). Files that cannot be
-    decoded raise :class:`core.audio.AudioError` naming the file.
+    ``progress`` wraps the file loop (tqdm on the command line). Each file goes through
+    :func:`core.predict.predict_song`, the path ``predict`` and the Predict page take. Files that cannot
+    be decoded raise :class:`core.audio.AudioError` naming the file.
     """
-    from core.audio import load_audio
     from core.audio_index import read_labels
 
     labels = read_labels(labels_csv)
@@ -28,8 +29,7 @@ def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
     start = time.perf_counter()
     probas = []
     for path in progress(labels["audio_path"].tolist()):
-        y = load_audio(path, sr=estimator.settings.sample_rate)
-        probas.append(estimate_audio(estimator, y, estimator.settings.sample_rate))
+        probas.append(predict_song(path, estimator).proba)
     seconds = time.perf_counter() - start
     y_true = (2 * labels["key"] + labels["mode"]).to_numpy(dtype=int)
     proba = np.stack(probas)
@@ -53,8 +53,6 @@ def evaluate_on_run_split(folder: str | Path, estimator: KeyEstimator,
 
     Puts baselines beside a CNN on the same test split; the clips are found by :func:`clip_path`.
     """
-    from core.audio import load_audio
-
     tracks = pd.read_csv(Path(folder) / "predictions.csv", usecols=["track_id", "class_index"]).drop_duplicates("track_id")
     start = time.perf_counter()
     probas = []
@@ -62,8 +60,7 @@ def evaluate_on_run_split(folder: str | Path, estimator: KeyEstimator,
         path = clip_path(track, index)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: test clip not found; build the corpus with `python -m core corpus`")
-        y = load_audio(path, sr=estimator.settings.sample_rate)
-        probas.append(estimate_audio(estimator, y, estimator.settings.sample_rate))
+        probas.append(predict_song(path, estimator).proba)
     result = summary(tracks["class_index"].to_numpy(dtype=int), np.stack(probas))
     result.update(model=estimator.name, seconds=time.perf_counter() - start)
     return result

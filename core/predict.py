@@ -1,8 +1,9 @@
 """Key of a whole song in bounded time and memory: windows, global probabilities, key over time.
 
-The song is read window by window (:func:`core.audio.iter_windows`), never decoded whole.
-Each window is cut into excerpts of the estimator's feature duration; the window's 24-class
-probabilities are the mean over its excerpts, the song's the mean over its windows. Long songs
+The song is read window by window (:func:`core.audio.iter_windows`), never decoded whole; each
+window becomes the estimator's features as it is read, and all windows then go through the model
+together (:func:`windows_proba`). A window's 24-class probabilities are the mean over its feature
+rows (excerpts), the song's the mean over its windows. Long songs
 are analysed with at most ``max_windows`` windows spread evenly over the whole length.
 """
 from __future__ import annotations
@@ -92,12 +93,19 @@ def plan_hop(duration: float, window_s: float, hop_s: float, max_windows: int) -
     return max(hop_s, (duration - window_s) / (max_windows - 1))
 
 
-def _window_proba(y: np.ndarray, estimator) -> np.ndarray:
-    """Mean probabilities over the window's excerpts of the estimator's feature duration."""
-    n = estimator.settings.n_samples
-    chunks = [y[i:i + n] for i in range(0, max(1, y.size - n // 2), n)]
-    features = np.concatenate([estimator.features(c) for c in chunks])
-    return np.asarray(estimator.predict_proba(features), dtype=np.float64).mean(axis=0)
+def windows_proba(features: list[np.ndarray], estimator) -> np.ndarray:
+    """(n_windows, 24): each window's features (``estimator.features`` of its audio) through the model in
+    one call per feature shape (one call for all full windows), averaged over each window's rows."""
+    rows: list[np.ndarray | None] = [None] * len(features)
+    groups: dict[tuple, list[int]] = {}
+    for i, f in enumerate(features):
+        groups.setdefault(f.shape[1:], []).append(i)
+    for members in groups.values():
+        proba = np.asarray(estimator.predict_proba(np.concatenate([features[i] for i in members])), dtype=np.float64)
+        bounds = np.cumsum([0] + [len(features[i]) for i in members])
+        for i, start, end in zip(members, bounds[:-1], bounds[1:]):
+            rows[i] = proba[start:end].mean(axis=0)
+    return np.vstack(rows)
 
 
 def predict_song(source: Source, estimator, name: str | None = None, window_s: float = WINDOW_S,
@@ -139,22 +147,22 @@ def predict_song(source: Source, estimator, name: str | None = None, window_s: f
             if float(np.max(np.abs(y), initial=0.0)) < SILENCE_PEAK:
                 starts.pop()
                 continue
-            rows.append(_window_proba(y, estimator))
+            rows.append(estimator.features(y))
     except AudioError as err:
         raise AudioError(str(err).replace("<audio bytes>", name)) from None
     except Exception as err:  # noqa: BLE001 - decoder failures mid-file
         raise AudioError(f"{name}: cannot decode audio: {err}") from None
     if not rows:
         raise AudioError(f"{name}: audio is silent (no window above the silence threshold)")
-    window_proba = np.vstack(rows)
-    proba = window_proba.mean(axis=0)
+    per_window = windows_proba(rows, estimator)
+    proba = per_window.mean(axis=0)
     proba = proba / proba.sum()
     note = ""
     if hop > hop_s:
         note = (f"long file ({total / 60:.1f} min): analysed {len(starts)} windows of {window_s:g} s "
                 f"spread every {hop:.1f} s")
     return Prediction(file=name, model=getattr(estimator, "name", "model"), proba=proba, starts=starts,
-                      window_proba=window_proba, window_s=window_s, duration_s=total, note=note)
+                      window_proba=per_window, window_s=window_s, duration_s=total, note=note)
 
 
 def csv_rows(results: list[dict]) -> list[dict]:
