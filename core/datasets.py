@@ -6,8 +6,9 @@ A data spec is a string in a run's config:
   noise), grouped in songs of 4 transpositions like the corpus; for tests and demos.
 * ``"corpus"`` -- the bundled corpus (``data/corpus/``): semitone-grid windows, or the
   capstone's 162x162 STFT images for the ``stft162`` representation.
-* ``"synth:RECIPE[:SEED]"`` -- the generated corpus ``python -m core corpus --recipe RECIPE`` made
-  (its ``labels.csv``, read as below).
+* ``"synth:NAME[+NAME...]"`` -- generated corpora ``python -m core corpus --recipe RECIPE [--seed S]``
+  made, each NAME a folder under ``CACHE_DIR/synth`` (``popular-s0``, ``tunes-s0``); their
+  ``labels.csv`` files together, read as below.
 * ``"labels:PATH.csv"`` -- any labelled audio (``file,key[,song]`` rows, e.g. a corpus made by
   ``python -m core corpus --recipe``): one excerpt per file, extracted once into the feature store
   with all cores and read batch by batch, so the set need not fit in memory.
@@ -108,13 +109,11 @@ def load(spec: str, input_shape: tuple[int, int, int], seed: int = 0, representa
         if representation not in ("semitone", "stft162"):
             raise ValueError(f"the corpus is available as 'semitone' or 'stft162', not {representation!r}")
         return _corpus(input_shape, representation)
-    if spec.startswith("synth:"):
-        spec = f"labels:{synth_labels(spec)}"
-    if spec.startswith("labels:"):
+    if spec.startswith(("synth:", "labels:")):
         if representation not in ("semitone", "tuned"):
             raise ValueError(f"labelled audio is available as 'semitone' or 'tuned', not {representation!r}")
-        return _labelled(spec.split(":", 1)[1], input_shape, representation)
-    raise ValueError(f"unknown data spec {spec!r}; use 'synthetic:N', 'corpus', 'synth:RECIPE' or 'labels:PATH.csv'")
+        return _labelled(label_files(spec), input_shape, representation)
+    raise ValueError(f"unknown data spec {spec!r}; use 'synthetic:N', 'corpus', 'synth:NAME' or 'labels:PATH.csv'")
 
 
 def describe(spec: str, data: Dataset) -> dict:
@@ -124,33 +123,34 @@ def describe(spec: str, data: Dataset) -> dict:
 
     info = {"spec": spec, "examples": int(len(data.y)), "songs": int(len(set(data.song_ids.tolist())))}
     if spec.startswith(("synth:", "labels:")):
-        csv = synth_labels(spec) if spec.startswith("synth:") else Path(spec.split(":", 1)[1])
-        manifest = csv.parent / "synth.json"
-        if manifest.is_file():
-            info["corpus"] = json.loads(manifest.read_text())
+        manifests = [csv.parent / "synth.json" for csv in label_files(spec)]
+        info["corpora"] = [json.loads(m.read_text()) for m in manifests if m.is_file()]
     return info
 
 
-def synth_labels(spec: str) -> Path:
-    """The labels CSV of the generated corpus a ``synth:RECIPE[:SEED]`` spec names (a ValueError saying how
-    to make it when it is not there)."""
+def label_files(spec: str) -> list[Path]:
+    """The labels CSVs of a ``labels:PATH.csv`` or ``synth:NAME[+NAME...]`` spec (a ValueError saying how to
+    make a generated corpus that is not there)."""
+    if spec.startswith("labels:"):
+        return [Path(spec.split(":", 1)[1])]
     from core.synth.build import RECIPES, default_out
 
-    parts = spec.split(":")
-    recipe = parts[1] if len(parts) > 1 else ""
-    if recipe not in RECIPES or len(parts) > 3 or (len(parts) == 3 and not parts[2].isdigit()):
-        raise ValueError(f"data spec {spec!r}: write 'synth:RECIPE' or 'synth:RECIPE:SEED' with RECIPE one of "
-                         f"{', '.join(RECIPES)}")
-    seed = int(parts[2]) if len(parts) == 3 else 0
-    labels = default_out(recipe, seed) / "labels.csv"
-    if not labels.is_file():
-        raise ValueError(f"no generated corpus for {spec!r} yet; make it with `python -m core corpus --recipe {recipe}"
-                         + (f" --seed {seed}`" if seed else "`"))
-    return labels
+    files = []
+    for name in spec.split(":", 1)[1].split("+"):
+        recipe, _, seed = name.rpartition("-s")
+        if recipe not in RECIPES or not seed.isdigit():
+            raise ValueError(f"data spec {spec!r}: name generated corpora as RECIPE-sSEED (e.g. popular-s0) joined "
+                             f"by '+', RECIPE one of {', '.join(RECIPES)}")
+        csv = default_out(recipe, int(seed)) / "labels.csv"
+        if not csv.is_file():
+            raise ValueError(f"no generated corpus {name!r} yet; make it with `python -m core corpus --recipe {recipe}"
+                             f" --seed {seed}`")
+        files.append(csv)
+    return files
 
 
-def _labelled(csv_path: str, input_shape: tuple[int, int, int], representation: str = "semitone") -> Dataset:
-    """One excerpt (from the start) of each file of a labels CSV, through the feature store: a semitone
+def _labelled(csv_paths: list[Path], input_shape: tuple[int, int, int], representation: str = "semitone") -> Dataset:
+    """One excerpt (from the start) of each file of labels CSVs, through the feature store: a semitone
     window, or :data:`TUNED_SECONDS` of tuned semitones.
 
     Files that cannot be decoded are left out with a warning naming them; files are grouped in the
@@ -165,7 +165,10 @@ def _labelled(csv_path: str, input_shape: tuple[int, int, int], representation: 
     from core.audio_index import read_labels
     from core.feature_store import FeatureStore
 
-    labels = read_labels(csv_path)
+    import pandas as pd
+
+    labels = pd.concat([read_labels(csv) for csv in csv_paths], ignore_index=True)
+    csv_path = " + ".join(map(str, csv_paths))
     if labels.empty:
         raise ValueError(f"{csv_path}: no labelled files")
     tuned = representation == "tuned"

@@ -112,8 +112,8 @@ def tuned_semitones(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
 
     spectrum = np.abs(librosa.stft(y, n_fft=2 * settings.hop, hop_length=settings.hop, center=True))
     tuning = estimate_tuning(spectrum, settings.sample_rate)
-    bands = semitone_filterbank(settings.sample_rate, 2 * settings.hop, settings.fmin, settings.n_bins,
-                                round(tuning * 20) / 20) @ spectrum
+    bands = np.asarray(semitone_filterbank(settings.sample_rate, 2 * settings.hop, settings.fmin, settings.n_bins,
+                                           round(tuning * 20) / 20) @ spectrum)
     return np.log1p(1000.0 * bands / max(float(bands.max()), 1e-9)).astype(np.float32)
 
 
@@ -129,16 +129,18 @@ def estimate_tuning(spectrum: np.ndarray, sr: int, low_hz: float = 150.0, high_h
 
 
 @lru_cache(maxsize=64)
-def semitone_filterbank(sr: int, n_fft: int, fmin: float, n_bins: int, tuning: float) -> np.ndarray:
-    """(n_bins, 1 + n_fft // 2) triangular filters on a log-frequency axis, one per semitone from ``fmin``
-    moved by ``tuning`` semitones; each STFT bin splits between its two nearest semitone centres."""
+def semitone_filterbank(sr: int, n_fft: int, fmin: float, n_bins: int, tuning: float):
+    """Sparse (n_bins, 1 + n_fft // 2) triangular filters on a log-frequency axis, one per semitone from
+    ``fmin`` moved by ``tuning`` semitones; each STFT bin splits between its two nearest semitone centres."""
+    from scipy import sparse
+
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
     with np.errstate(divide="ignore"):
         position = 12 * np.log2(freqs / fmin) - tuning  # fractional semitone row of each STFT bin
     rows = np.arange(n_bins)[:, None]
     weights = np.clip(1 - np.abs(position[None, :] - rows), 0, None)
     weights[:, freqs <= 0] = 0
-    return weights.astype(np.float32)
+    return sparse.csr_matrix(weights.astype(np.float32))
 
 
 def transpose(x: np.ndarray, k: int, settings: FeatureSettings) -> np.ndarray:

@@ -56,7 +56,7 @@ def build_keynet(input_shape: tuple[int, int, int], width: int = 8):
     return models.Model(inputs, outputs, name="keynet")
 
 
-def build_eqkey(input_shape: tuple[int, int, int], width: int = 16):
+def build_eqkey(input_shape: tuple[int, int, int], width: int = 8):
     """A transposition-equivariant key CNN on tuned semitones (rows from C, any number of frames).
 
     3x3 ELU convolutions with batch norm, pooling along time only; then one convolution spanning
@@ -77,7 +77,7 @@ def build_eqkey(input_shape: tuple[int, int, int], width: int = 16):
             net = layers.Conv2D(filters, (3, 3), padding="same", name=f"conv{block}_{j}")(net)
             net = layers.BatchNormalization(name=f"bn{block}_{j}")(net)
             net = layers.Activation("elu", name=f"elu{block}_{j}")(net)
-        if block < 2:
+        if block < 2:  # halve the frames: most of the cost is in the first blocks
             net = layers.MaxPooling2D((1, 2), padding="same", name=f"pool_time{block}")(net)
     net = layers.Dropout(0.2, name="dropout")(net)
     net = layers.Conv2D(2, (25, 1), padding="same", name="tonic_evidence")(net)
@@ -112,8 +112,11 @@ def _fold_octaves_class():
 BUILDERS = {"seed": build_seed, "keynet": build_keynet, "eqkey": build_eqkey}
 
 
-def build(name: str, input_shape: tuple[int, int, int]):
-    """The model called ``name`` for inputs of ``input_shape``."""
+def build(name: str, input_shape: tuple[int, int, int], width: int | None = None):
+    """The model called ``name`` for inputs of ``input_shape``; ``width`` (filters of the first block, for
+    keynet and eqkey) defaults to the builder's."""
     if name not in BUILDERS:
         raise ValueError(f"unknown model {name!r}; choose one of {sorted(BUILDERS)}")
-    return BUILDERS[name](tuple(input_shape))
+    if width is None or name == "seed":
+        return BUILDERS[name](tuple(input_shape))
+    return BUILDERS[name](tuple(input_shape), width=width)

@@ -48,6 +48,7 @@ class RunConfig:
     split_seed: int = 0
     test_fraction: float = 0.2
     val_fraction: float = 0.1
+    width: int | None = None  # filters of the first block (keynet, eqkey); None: the builder's default
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_shape", tuple(int(v) for v in self.input_shape))
@@ -62,8 +63,12 @@ class RunConfig:
 
     @property
     def id(self) -> str:
-        """A stable 12-hex-digit hash of the settings."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
+        """A stable 12-hex-digit hash of the settings (an unset width is left out, so runs made before
+        the setting existed keep their ids)."""
+        data = self.to_dict()
+        if data["width"] is None:
+            del data["width"]
+        text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,10 +99,10 @@ PRESETS: dict[str, dict[str, Any]] = {
                    loss="categorical_crossentropy", optimizer="adam", lr=1e-3, momentum=0.0,
                    batch_size=16, augment=True),
     # The real-music model: tuned semitones, transposition-equivariant, trained on a generated corpus
-    # (`python -m core corpus --recipe popular`).
+    # (`python -m core corpus --recipe popular` and `--recipe tunes`).
     "eqkey": dict(model="eqkey", input_shape=EQKEY_INPUT_SHAPE, representation="tuned",
                   loss="categorical_crossentropy", optimizer="adam", lr=1e-3, momentum=0.0, batch_size=32,
-                  augment=True, data="synth:popular"),
+                  augment=True, data="synth:popular-s0+tunes-s0"),
 }
 
 
@@ -308,7 +313,7 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
     train_ix, val_ix, test_ix = datasets.split(data, config.test_fraction, config.val_fraction, config.split_seed)
     model, done = _resume(folder)
     if model is None:
-        model = build(config.model, config.input_shape)
+        model = build(config.model, config.input_shape, config.width)
         optimizer = (keras.optimizers.Adam(config.lr) if config.optimizer == "adam"
                      else keras.optimizers.SGD(config.lr, momentum=config.momentum))
         model.compile(optimizer=optimizer, loss=LOSSES[config.loss], metrics=["accuracy"])

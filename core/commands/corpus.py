@@ -65,5 +65,5 @@ def _run_recipe(args: argparse.Namespace) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
     print(f"{len(labels)} clips ({labels['style'].nunique()} styles) in {out}; train on them with "
-          f"`python -m core train --preset eqkey --data synth:{args.recipe}" + (f":{args.seed}`" if args.seed else "`"))
+          f"`python -m core train --preset eqkey --data synth:{args.recipe}-s{args.seed}`")
     return 0

@@ -1,4 +1,5 @@
-"""Arrangements in a given key: drums, bass, comping and a lead line as pretty_midi instruments.
+"""Arrangements in a given key: drums, bass, comping and a lead line as pretty_midi instruments, or
+a folk tune from music21's corpus (:mod:`core.tunes`) transposed to the key, solo or accompanied.
 
 :func:`plan_clip` draws every random choice of one clip from a seed (so a plan is reproducible and
 its key exact by construction); :func:`arrangement` turns a plan into two MIDI stems, the comping
@@ -7,6 +8,7 @@ part (which production may distort) and the rest (drums, bass, lead).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -46,16 +48,27 @@ class ClipPlan:
     drums: bool
     distorted: bool
     soundfont: int  # index into the soundfonts the build found
+    tune: int | None = None  # style "tune": index of the first candidate among the tunes of the key's mode
 
     @property
     def track_id(self) -> str:
         return f"TRSYN{self.seed:012d}"
 
 
+TUNE = "tune"  # the style of folk-tune clips
+TUNE_PROGRAMS = (40, 0, 73, 6, 24, 21, 19, 42, 48, 71, 68, 46)  # violin, piano, flute, harpsichord, ...
+
+
 def plan_clip(seed: int, key: Key, style: str | None = None, n_soundfonts: int = 1) -> ClipPlan:
     """A random arrangement of ``style`` (random when None) in ``key``, all choices from ``seed``."""
     rng = np.random.default_rng(seed)
     style = style or str(rng.choice(sorted(STYLES)))
+    if style == TUNE:
+        return ClipPlan(seed=seed, key=key, style=style, progression=(), tempo=float(rng.uniform(70, 150)),
+                        beats_per_chord=2, swing=False, comp_program=int(rng.choice((0, 48, 24, 4, 6))),
+                        bass_program=int(rng.choice((32, 33, 42))), lead_program=int(rng.choice(TUNE_PROGRAMS)),
+                        drums=False, distorted=False, soundfont=int(rng.integers(n_soundfonts)),
+                        tune=int(rng.integers(len(tunes_in_mode(key.mode)))))
     s = STYLES[style]
     progressions = s.progressions[key.mode]
     return ClipPlan(
@@ -74,9 +87,42 @@ def _step_time(step: int, step_s: float, swing: bool) -> float:
     return step * step_s + (step_s / 3 if swing and step % 2 else 0.0)
 
 
+@lru_cache(maxsize=2)
+def tunes_in_mode(mode: int) -> tuple:
+    """The folk tunes (:class:`core.tunes.TuneText`) whose stated key has this mode, in a fixed order."""
+    from core.tunes import list_tunes
+
+    return tuple(t for t in list_tunes() if t.key.mode == mode)
+
+
+def tune_arrangement(plan: ClipPlan, seconds: float):
+    """The plan's folk tune moved to its key: melody alone, or with bass and chords (core.corpus), as the
+    ``rest`` stem. A tune music21 cannot read is replaced by the next one of the same mode."""
+    import pretty_midi
+
+    from core import corpus
+    from core.tunes import parse_tune
+
+    candidates = tunes_in_mode(plan.key.mode)
+    for offset in range(len(candidates)):
+        tune = parse_tune(candidates[(plan.tune + offset) % len(candidates)])
+        if tune is not None:
+            break
+    rng = np.random.default_rng(plan.seed + 1)
+    semitones = (plan.key.tonic - tune.text.key.tonic + 5) % 12 - 5
+    folk = corpus.ClipPlan(tune=tune, semitones=semitones, tempo=plan.tempo, melody_program=plan.lead_program,
+                           accompaniment=bool(rng.random() < 0.5), bass_program=plan.bass_program,
+                           chord_program=plan.comp_program, velocity=int(rng.integers(60, 115)), gain_db=0.0,
+                           snr_db=90.0, noise_seed=plan.seed)
+    return pretty_midi.PrettyMIDI(initial_tempo=plan.tempo), corpus.clip_midi(folk, seconds)
+
+
 def arrangement(plan: ClipPlan, seconds: float):
     """``(comp, rest)``: two :class:`pretty_midi.PrettyMIDI` stems of the plan, ``seconds`` long."""
     import pretty_midi
+
+    if plan.style == TUNE:
+        return tune_arrangement(plan, seconds)
 
     rng = np.random.default_rng(plan.seed + 1)
     style = STYLES[plan.style]

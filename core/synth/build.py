@@ -19,12 +19,13 @@ from typing import Callable
 import pandas as pd
 
 from core.keys import N_CLASSES, Key
-from core.synth.arrange import ClipPlan, plan_clip
+from core.synth.arrange import TUNE, ClipPlan, plan_clip
 from core.synth.styles import STYLES
 
 MANIFEST = "synth.json"
 RECIPES = {  # recipe -> styles drawn in turn
     "popular": tuple(sorted(STYLES)),
+    "tunes": (TUNE,),  # folk tunes with stated keys from music21's corpus
     **{name: (name,) for name in STYLES},
 }
 CLIP_SECONDS = 16.0
