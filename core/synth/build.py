@@ -81,8 +81,10 @@ def build(out: str | Path, recipe: str = "popular", size: int = 2400, seed: int 
     manifest = {"recipe": recipe, "size": size, "seed": seed, "seconds": seconds,
                 "soundfonts": [Path(f).name for f in fonts], "maker": "keyscope synth"}
     previous = _read_manifest(out)
-    if previous and {k: previous.get(k) for k in ("recipe", "seed", "seconds")} != \
-            {k: manifest[k] for k in ("recipe", "seed", "seconds")}:
+    if out.exists() and (not out.is_dir() or (previous is None and any(out.iterdir()))):
+        raise ValueError(f"{out} is not an empty folder nor a corpus Keyscope generated; choose another folder")
+    if previous and {k: previous.get(k) for k in ("maker", "recipe", "seed", "seconds")} != \
+            {k: manifest[k] for k in ("maker", "recipe", "seed", "seconds")}:
         raise ValueError(f"{out} holds a corpus of other settings ({previous}); choose another folder")
     out.mkdir(parents=True, exist_ok=True)
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2))

@@ -63,7 +63,8 @@ def produce(rest: np.ndarray, sr: int, seed: int, comp: np.ndarray | None = None
         mix = mix + _normalise(comp, 1.0) * 10 ** (rng.uniform(-9, 3) / 20)
     n = mix.size
     mix = master_effects(rng)(mix.astype(np.float32), sr)[:n]
-    mix = detune(mix, float(rng.uniform(-MAX_DETUNE_CENTS, MAX_DETUNE_CENTS)))
+    mix = detune(mix, float(rng.uniform(-MAX_DETUNE_CENTS, MAX_DETUNE_CENTS)))[:n]
+    mix = np.pad(mix, (0, n - mix.size))  # played sharp is a little shorter: same length as the stems
     noise = np.random.default_rng(seed + 3).standard_normal(mix.size).astype(np.float32)
     if rng.random() < 0.5:  # pink-ish noise: hiss with more low end
         noise = np.cumsum(noise) * 0.02
