@@ -148,7 +148,7 @@ def arrangement(plan: ClipPlan, seconds: float):
                 for i, hit in enumerate(mask):
                     if hit == "x":
                         note(drums, notes, bar_step + i, 1, 100 if notes in (36, 38) else 70)
-    scale = _scale(plan.key)
+    scale = _scale(plan.key, style.pentatonic)
     for chord_no, start in enumerate(range(0, n_steps, chord_steps)):
         degree, quality = plan.progression[chord_no % len(plan.progression)]
         root = (tonic + degree) % 12
@@ -156,7 +156,8 @@ def arrangement(plan: ClipPlan, seconds: float):
         _comp_part(comp, note, style.comp, root, intervals, start, chord_steps, plan.distorted)
         _bass_part(bass, note, style.bass, root, intervals, start, chord_steps, rng, scale)
         if plan.lead_program is not None:
-            _lead_part(lead, note, root, intervals, start, chord_steps, rng, scale, style.blue_notes, tonic)
+            _lead_part(lead, note, root, intervals, start, chord_steps, rng, scale, style.blue_notes, tonic,
+                       style.pentatonic)
     comp_midi = pretty_midi.PrettyMIDI(initial_tempo=plan.tempo)
     comp_midi.instruments.append(comp)
     rest = pretty_midi.PrettyMIDI(initial_tempo=plan.tempo)
@@ -164,9 +165,12 @@ def arrangement(plan: ClipPlan, seconds: float):
     return comp_midi, rest
 
 
-def _scale(key: Key) -> list[int]:
-    """Pitch classes of the key's scale (natural minor in minor)."""
-    steps = (0, 2, 4, 5, 7, 9, 11) if key.mode == MAJOR else (0, 2, 3, 5, 7, 8, 10)
+def _scale(key: Key, pentatonic: bool = False) -> list[int]:
+    """Pitch classes of the key's scale (natural minor in minor), or of its pentatonic scale."""
+    if pentatonic:
+        steps = (0, 2, 4, 7, 9) if key.mode == MAJOR else (0, 3, 5, 7, 10)
+    else:
+        steps = (0, 2, 4, 5, 7, 9, 11) if key.mode == MAJOR else (0, 2, 3, 5, 7, 8, 10)
     return [(key.tonic + s) % 12 for s in steps]
 
 
@@ -209,9 +213,12 @@ def _bass_part(inst, note, figure, root, intervals, start, length, rng, scale) -
                 note(inst, low + offset, start + bar + hit, dur, 95)
 
 
-def _lead_part(inst, note, root, intervals, start, length, rng, scale, blue_notes, tonic) -> None:
-    """A stepwise line over the scale, landing on chord tones at the chord's start."""
+def _lead_part(inst, note, root, intervals, start, length, rng, scale, blue_notes, tonic, in_scale=False) -> None:
+    """A stepwise line over the scale, landing on chord tones at the chord's start (``in_scale``: only on
+    those the scale holds, as a riff over dominant chords keeps its minor third)."""
     chord_tones = [(root + i) % 12 for i in intervals]
+    if in_scale:
+        chord_tones = [pc for pc in chord_tones if pc in scale] or scale
     pitch = 60 + (chord_tones[int(rng.integers(len(chord_tones)))] - 60) % 12
     position = 0
     while position < length:

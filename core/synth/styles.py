@@ -42,6 +42,7 @@ class Style:
     swing: float = 0.0           # probability of a swung feel
     distortion: float = 0.0      # probability that the comping guitar is distorted
     blue_notes: bool = False     # lead bends toward b3, b5, b7
+    pentatonic: bool = False     # lead on the pentatonic scale of the mode (minor: 1 b3 4 5 b7), over any chords
     beats_per_chord: tuple[int, ...] = (4,)
 
 
@@ -82,6 +83,14 @@ STYLES: dict[str, Style] = {s.name: s for s in (
                 _prog("0:m7 5:m7 0:m7 0:m7 5:m7 5:m7 0:m7 0:m7 8:7 7:7 0:m7 0:m7")),
     }, "shuffle", "walking", "stabs", GUITARS_CLEAN + KEYS + ORGANS + GUITARS_DIST, (32, 33, 34),
         SAXES + (26, 27, 29) + VOICES + (22,), swing=0.8, distortion=0.2, blue_notes=True),
+    # Blues-rock as records have it: dominant or power chords under a minor-pentatonic riff and vocal
+    # line, which is what makes such songs minor to a listener (and to published annotations).
+    Style("bluesrock", (70, 150), {
+        MAJOR: (_prog("0:7 5:7 0:7 7:7"), _prog("0:5 10:5 5:5 0:5"), _prog("0:7 0:7 5:7 5:7 0:7 0:7 7:7 5:7")),
+        MINOR: (_prog("0:7 0:7 0:7 0:7 5:7 5:7 0:7 0:7 7:7 5:7 0:7 7:7"), _prog("0:5 10:5 5:5 0:5"),
+                _prog("0:7 5:7"), _prog("0:5 3:5 5:5 0:5"), _prog("0:maj 10:maj 5:maj 0:maj")),
+    }, "shuffle", "riff", "power", GUITARS_DIST + GUITARS_CLEAN + ORGANS, BASSES, VOICES + GUITARS_DIST + SAXES + (22,),
+        swing=0.5, distortion=0.5, blue_notes=True, pentatonic=True),
     Style("jazz", (70, 200), {
         MAJOR: (_prog("2:m7 7:7 0:maj7 9:m7"), _prog("0:maj7 9:m7 2:m7 7:7"), _prog("4:m7 9:7 2:m7 7:7"),
                 _prog("0:6 9:7 2:m9 7:9")),
