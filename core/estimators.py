@@ -1,7 +1,8 @@
 """One interface for every key estimator: trained CNNs, profile templates, Essentia when installed.
 
-``load_estimator("default")`` is the shipped ``models/keynet-default/``; a run id or
-folder, or a ``.keras`` file next to its ``config.json``, loads that CNN;
+``load_estimator("default")`` is the shipped ``models/eqkey-default/`` (another shipped model loads by
+its folder name, e.g. ``"keynet-default"``); a run id or folder, or a ``.keras`` file next to its
+``config.json``, loads that CNN;
 ``"template:<profile>"`` is Krumhansl-Schmuckler template matching on chroma with
 any profile of :mod:`core.profiles`; ``"essentia"`` is Essentia's ``KeyExtractor``
 only where ``import essentia`` works. Estimators are read-only after loading, so
@@ -175,7 +176,9 @@ def load_estimator(name_or_path: str) -> KeyEstimator:
             raise ValueError("Essentia is not installed here; `import essentia` failed")
         return EssentiaEstimator(text.split(":", 1)[1].strip() if ":" in text else "bgate")
     if text == "default":
-        return _cnn_from_folder(paths.MODELS_DIR / "keynet-default", "keynet (default)")
+        return _cnn_from_folder(paths.DEFAULT_MODEL_DIR, f"{_model_name(paths.DEFAULT_MODEL_DIR)} (default)")
+    if text in shipped_models():
+        return _cnn_from_folder(paths.MODELS_DIR / text, text)
     path = Path(text)
     if path.suffix == ".keras" and path.is_file():
         return _cnn_from_folder(path.parent, path.stem) if path.name == "model.keras" else \
@@ -190,11 +193,29 @@ def load_estimator(name_or_path: str) -> KeyEstimator:
                      "a run folder or a .keras file")
 
 
+def shipped_models() -> list[str]:
+    """Folder names of the shipped models other than the default (each loads by its name)."""
+    if not paths.MODELS_DIR.is_dir():
+        return []
+    return sorted(f.name for f in paths.MODELS_DIR.iterdir()
+                  if (f / "model.keras").is_file() and f.resolve() != paths.DEFAULT_MODEL_DIR.resolve())
+
+
+def _model_name(folder: Path) -> str:
+    """The architecture a run folder's config names ("eqkey", "keynet", ...)."""
+    try:
+        return json.loads((folder / "config.json").read_text()).get("model", "model")
+    except (OSError, ValueError):
+        return "model"
+
+
 def available_estimators() -> list[str]:
-    """Names :func:`load_estimator` accepts: default, finished runs, templates, Essentia if installed."""
+    """Names :func:`load_estimator` accepts: default, other shipped models, finished runs, templates,
+    Essentia if installed."""
     from core.training import list_runs
 
-    names = ["default"] if (paths.MODELS_DIR / "keynet-default" / "model.keras").exists() else []
+    names = ["default"] if (paths.DEFAULT_MODEL_DIR / "model.keras").exists() else []
+    names += shipped_models()
     names += [run.id for run in list_runs() if run.state == "finished" and (run.folder / "model.keras").exists()]
     names += [f"template:{profile}" for profile in PROFILES]
     return names + (["essentia"] if essentia_available() else [])

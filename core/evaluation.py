@@ -67,11 +67,14 @@ def evaluate_on_run_split(folder: str | Path, estimator: KeyEstimator,
 
 
 def run_folders() -> dict[str, Path]:
-    """Every run folder by name: the shipped ``default`` first, then the runs under ``RUNS_DIR``."""
-    from core.paths import MODELS_DIR
+    """Every run folder by name: the shipped ``default`` first, the other shipped models, then the runs
+    under ``RUNS_DIR``."""
+    from core.estimators import shipped_models
+    from core.paths import DEFAULT_MODEL_DIR, MODELS_DIR
     from core.training import list_runs
 
-    folders = {"default": MODELS_DIR / "keynet-default"} if (MODELS_DIR / "keynet-default").is_dir() else {}
+    folders = {"default": DEFAULT_MODEL_DIR} if DEFAULT_MODEL_DIR.is_dir() else {}
+    folders |= {name: MODELS_DIR / name for name in shipped_models()}
     return folders | {run.id: run.folder for run in list_runs()}
 
 

@@ -16,6 +16,8 @@ DATA_DIR = _env_path("KEYSCOPE_DATA", ROOT / "data")
 MODELS_DIR = _env_path("KEYSCOPE_MODELS", ROOT / "models")
 RUNS_DIR = _env_path("KEYSCOPE_RUNS", ROOT / "runs")
 CACHE_DIR = _env_path("KEYSCOPE_CACHE", ROOT / ".cache")
+# The shipped model "default" names (models/README.md); other folders of MODELS_DIR load by their name.
+DEFAULT_MODEL_DIR = MODELS_DIR / "eqkey-default"
 
 # The bundled corpus (see data/README.md): metadata in the MSD summary layout,
 # audio in the seed's <key>-<mode>/<TRACK_ID>.<ext> folders, precomputed features.

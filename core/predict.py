@@ -19,7 +19,7 @@ from core.keys import Key, circle_of_fifths_order
 
 FORMATS = ("wav", "mp3", "flac", "ogg")
 WINDOW_S = 20.0
-HOP_S = 10.0
+HOP_S = 20.0  # windows side by side: every second of audio is decoded and analysed once
 MAX_WINDOWS = 24
 MIN_WINDOW_S = 1.0
 

@@ -4,7 +4,8 @@ Layout of ``OUT``::
 
     OUT/synth.json                       recipe, size, seed, clip length, soundfonts (what made it)
     OUT/audio/<key>-<mode>/<TRACK_ID>.ogg
-    OUT/labels.csv                       file,key,style,song (song groups a clip's splits)
+    OUT/labels.csv                       file,key,style,song (song: OUT's name and the track, unique across
+                                         corpora; it groups a clip's splits)
 
 Clips already on disk are kept, so a killed build resumes; each clip is written under a temporary
 name and renamed. ``labels.csv`` is rewritten after every chunk, listing only finished clips, so
@@ -110,7 +111,7 @@ def build(out: str | Path, recipe: str = "popular", size: int = 2400, seed: int 
 
 def write_labels(out: Path, plans: list[ClipPlan]) -> pd.DataFrame:
     """``labels.csv`` of the clips on disk (atomically replaced)."""
-    rows = [{"file": clip_path(p).as_posix(), "key": p.key.name, "style": p.style, "song": p.track_id}
+    rows = [{"file": clip_path(p).as_posix(), "key": p.key.name, "style": p.style, "song": f"{out.name}/{p.track_id}"}
             for p in plans if (out / clip_path(p)).exists()]
     frame = pd.DataFrame(rows, columns=["file", "key", "style", "song"])
     tmp = out / ".labels.csv.tmp"
