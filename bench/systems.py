@@ -1,7 +1,8 @@
 """The key estimators the benchmarks compare, by name.
 
-``default`` (the shipped CNN) and every ``template:<profile>`` come from
-:func:`core.estimators.available_estimators`; where ``import essentia`` works, also
+Every name :func:`core.estimators.available_estimators` lists except the user's training
+runs: the shipped CNN (``default``), any other shipped model, every ``template:<profile>``
+and, where ``import essentia`` works,
 core's ``essentia`` (Essentia's ``KeyExtractor`` with its default profile, bgate) and
 ``essentia:<profile>`` for the profiles in :data:`ESSENTIA_PROFILES`.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.estimators import available_estimators, essentia_available  # noqa: E402
+from core.training import list_runs  # noqa: E402
 
 ESSENTIA_PROFILES = ("edma", "temperley", "krumhansl")
 ESSENTIA_SKIPPED = ("skipped: essentia not installed "
@@ -20,8 +22,9 @@ ESSENTIA_SKIPPED = ("skipped: essentia not installed "
 
 
 def names() -> list[str]:
-    """Every system to benchmark: the shipped CNN, the templates, Essentia's profiles if installed."""
-    found = [n for n in available_estimators() if n == "default" or n.startswith(("template:", "essentia"))]
+    """Every system to benchmark: the shipped models, the templates, Essentia's profiles if installed."""
+    runs = {run.id for run in list_runs()}
+    found = [n for n in available_estimators() if n not in runs]
     return found + ([f"essentia:{p}" for p in ESSENTIA_PROFILES] if essentia_available() else [])
 
 

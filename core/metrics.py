@@ -12,6 +12,9 @@ from core.keys import N_CLASSES, mirex_score
 
 # mir_eval.key.weighted_score values -> the MIREX category they stand for.
 _CATEGORIES = {1.0: "correct", 0.5: "fifth", 0.3: "relative", 0.2: "parallel", 0.0: "other"}
+# summary() keys of the headline scores -> the names pages show them under ({beta} is the summary's beta).
+LABELS = {"accuracy": "accuracy", "mirex_weighted": "MIREX weighted", "fbeta_macro": "macro F{beta}",
+          "fbeta_seed_batch": "seed batch F{beta}"}
 
 
 def seed_batch_fbeta(y_true: np.ndarray, proba: np.ndarray, beta: float = 1.0) -> float:
@@ -72,3 +75,9 @@ def summary(y_true: np.ndarray, proba: np.ndarray, beta: float = 1.0) -> dict:
         "recall_per_class": recall_score(y_true, y_pred, labels=labels, average=None,
                                          zero_division=0).tolist(),
     }
+
+
+def headline(result: dict) -> dict[str, float]:
+    """The headline scores of a :func:`summary` (or a run's ``metrics.json``) under their :data:`LABELS`."""
+    beta = f"{float(result.get('beta', 1.0)):g}"
+    return {label.format(beta=beta): result[key] for key, label in LABELS.items() if key in result}

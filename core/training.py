@@ -208,6 +208,21 @@ def request_stop(run_id: str) -> None:
         (folder / STOP_FILE).touch()
 
 
+def delete_run(run_id: str) -> None:
+    """Delete a run folder under :func:`runs_dir`; refuses the shipped default model and a run that is training."""
+    import shutil
+
+    root = runs_dir().resolve()
+    folder = (root / str(run_id)).resolve()
+    if run_id == "default" or folder.is_relative_to(paths.MODELS_DIR.resolve()):
+        raise ValueError("the shipped default model cannot be deleted")
+    if folder.parent != root or not folder.is_dir():
+        raise ValueError(f"no run {run_id!r} in {root}")
+    if _load_run(folder).state == "running":
+        raise ValueError(f"run {run_id} is training; stop it before deleting it")
+    shutil.rmtree(folder)
+
+
 def start_in_background(config: RunConfig) -> subprocess.Popen:
     """Train in a separate ``python -m core train --config JSON`` process; output goes to ``train.log``."""
     folder = runs_dir() / config.id

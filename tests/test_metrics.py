@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from core.keys import Key
-from core.metrics import summary
+from core.metrics import headline, summary
 
 
 def onehot(indices, sharp=1.0):
@@ -52,3 +52,12 @@ def test_confusion_normalised_rows_sum_to_one_and_bad_shape_errors():
     assert np.allclose(rows[np.bincount(y, minlength=24) > 0], 1.0)
     with pytest.raises(ValueError, match="proba"):
         summary(y, np.ones((100, 12)))
+
+
+def test_headline_names_the_scores_as_pages_show_them():
+    y = np.arange(24)
+    scores = headline(summary(y, np.eye(24)))
+    assert scores == {"accuracy": 1.0, "MIREX weighted": 1.0, "macro F1": 1.0, "seed batch F1": pytest.approx(1.0)}
+    assert list(headline(summary(y, np.eye(24), beta=2.0))) == ["accuracy", "MIREX weighted", "macro F2",
+                                                                "seed batch F2"]
+    assert headline({}) == {}

@@ -81,3 +81,16 @@ def test_running_run_is_watched_and_the_stop_button_stops_it(runs):
     app.button(key="tr_stop").click().run()
     assert proc.wait(timeout=120) == 0
     assert training.get_run(config).state == "stopped"
+
+
+def test_metrics_are_named_as_on_the_runs_page(runs):
+    import shutil
+
+    from core.paths import MODELS_DIR
+
+    config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=1, data="synthetic:96")
+    shutil.copytree(MODELS_DIR / "keynet-default", runs / config.id)  # a finished run with these settings
+    app = _open(tr_epochs="1", tr_data="synthetic:96")
+    assert not app.exception and "Served from cache" in _text(app)
+    assert [m.label for m in app.metric] == ["accuracy", "MIREX weighted", "macro F1", "seed batch F1"]
+    assert any("99 test examples" in c.value for c in app.caption)

@@ -1,17 +1,42 @@
-"""Runs: finished training runs side by side — curves, confusion, per-class recall, MIREX breakdown, filters."""
+"""Runs: finished training runs side by side — curves, confusion, per-class recall, MIREX breakdown, filters —
+any estimator scored on a labels CSV of your own songs, and deleting runs."""
 import json
+from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.estimators import load_estimator
 from core.audio import load_audio
-from core.evaluation import (evaluate_on_run_split, evaluate_run, first_layer_activations, first_layer_filters,
-                             run_folders, run_state, test_clip)
+from core.estimators import available_estimators, load_estimator
+from core.evaluation import (evaluate_labels, evaluate_on_run_split, evaluate_run, first_layer_activations,
+                             first_layer_filters, run_folders, run_state, test_clip)
 from core.keys import Key
+from core.metrics import headline
+from core.training import delete_run
 from core.urlstate import Param
 from ui.url import read_view, seed_widgets, write_view
+
+
+def delete_chosen() -> None:
+    """Delete the runs chosen under "Delete runs" (before the page reruns, so every list is fresh)."""
+    done, failed = [], []
+    for run_id in st.session_state.get("ru_del", []):
+        try:
+            delete_run(run_id)
+            done.append(run_id)
+        except (ValueError, OSError) as err:
+            failed.append(f"{run_id}: {err}")
+    for name in ("ru_runs", "ru_filters"):
+        if name in st.query_params:  # rewritten from the widgets at the end of the page
+            del st.query_params[name]
+        if isinstance(st.session_state.get(name), list):
+            st.session_state[name] = [r for r in st.session_state[name] if r not in done]
+        elif st.session_state.get(name) in done:
+            del st.session_state[name]
+    st.session_state.ru_del, st.session_state.ru_del_ok = [], False
+    st.session_state.ru_deleted = (done, failed)
 
 st.title("📊 Runs")
 folders = run_folders()
@@ -23,6 +48,8 @@ SCHEMA = {
     "ru_base": Param("choice", "off", options=["off", "on"]),
     "ru_track": Param("str", ""),
     "ru_filters": Param("choice", finished[0] if finished else "", options=finished or [""]),
+    "ru_model": Param("str", "default"),
+    "ru_labels": Param("str", ""),
 }
 seed_widgets(read_view(SCHEMA))
 
@@ -37,23 +64,67 @@ def scored(folder: str, stamp: float) -> dict:
     return evaluate_run(folder)
 
 
-@st.cache_data(show_spinner=False)
-def baseline(folder: str, stamp: float, name: str) -> dict:
-    """A template baseline scored on the audio of a run's test clips."""
-    bar = st.progress(0.0, text=f"{name} on the test clips")
+@st.cache_resource
+def computed() -> dict:
+    """Scores computed from audio on this server, shared by every session: key -> ``core.metrics.summary``."""
+    return {}
 
-    def progress(items):
-        for i, item in enumerate(items):
-            bar.progress(i / len(items), text=f"{name}: clip {i + 1}/{len(items)}")
-            yield item
-    result = evaluate_on_run_split(folder, load_estimator(name), progress)
-    bar.empty()
-    return result
+
+def once(key: tuple, label: str, compute: Callable[[Callable], dict]) -> dict:
+    """``compute(progress)`` with a progress bar the first time ``key`` is asked for, then its stored result.
+
+    Not ``st.cache_data``: a progress bar updated inside a cached function breaks the cache's replay.
+    """
+    store = computed()
+    if key not in store:
+        bar = st.progress(0.0, text=label)
+
+        def progress(items):
+            items = list(items)
+            for i, item in enumerate(items):
+                bar.progress(i / len(items), text=f"{label}: {i + 1}/{len(items)}")
+                yield item
+        try:
+            store[key] = compute(progress)
+        finally:
+            bar.empty()
+    return store[key]
 
 
 @st.cache_resource(show_spinner="Loading model…")
-def estimator(folder: str):
-    return load_estimator(folder)
+def estimator(name_or_folder: str):
+    return load_estimator(name_or_folder)
+
+
+def key_axes(figure, names: list[str], y: bool = True):
+    """Every key named on the key axes (plotly would otherwise skip every other label)."""
+    figure.update_xaxes(tickmode="array", tickvals=names)
+    return figure.update_yaxes(tickmode="array", tickvals=names) if y else figure
+
+
+def charts(result: dict, norm: str, names: list[str], key: str) -> None:
+    """Confusion, per-class recall and MIREX breakdown of one ``core.metrics.summary``."""
+    left, right = st.columns(2)
+    matrix = result["confusion_normalised" if norm == "normalised" else "confusion"]
+    left.plotly_chart(key_axes(px.imshow(matrix, x=names, y=names, labels={"x": "predicted", "y": "true"},
+                                         title=f"Confusion ({norm})", height=640, aspect="auto"), names),
+                      key=f"{key}_conf")
+    right.plotly_chart(key_axes(px.bar(x=names, y=result["recall_per_class"], labels={"x": "class", "y": "recall"},
+                                       title="Per-class recall", height=640), names, y=False),
+                       key=f"{key}_recall")
+    st.plotly_chart(px.bar(x=list(result["mirex_fractions"]), y=list(result["mirex_fractions"].values()),
+                           labels={"x": "MIREX category", "y": "fraction"}, title="MIREX breakdown"),
+                    key=f"{key}_mirex")
+
+
+def panels(stack, title: str, wrap: int, **imshow):
+    """(n, height, width) maps as small multiples titled "filter 1".."filter n", as tall as their rows."""
+    rows = -(-len(stack) // wrap)
+    panel_px = 1100 / wrap * stack.shape[1] / stack.shape[2]
+    figure = px.imshow(stack, facet_col=0, facet_col_wrap=wrap, title=title, aspect="auto",
+                       facet_row_spacing=0.25 / rows, height=int(90 + rows * panel_px * 1.15), **imshow)
+    figure.for_each_annotation(lambda a: a.update(text=f"filter {int(a.text.split('=')[-1]) + 1}"))
+    return figure.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
 
 
 def config(folder) -> dict:
@@ -69,15 +140,26 @@ st.dataframe(overview, hide_index=True)
 unfinished = [name for name in folders if name not in finished]
 if unfinished:
     st.caption(f"Not finished (not compared): {', '.join(f'{n} ({states[n]})' for n in unfinished)}")
+deleted, not_deleted = st.session_state.pop("ru_deleted", ([], []))
+if deleted:
+    st.success(f"Deleted {len(deleted)} run(s): {', '.join(deleted)}")
+for message in not_deleted:
+    st.error(f"Not deleted: {message}")
+deletable = [name for name in folders if name != "default"]
+if deletable:
+    with st.expander("Delete runs"):
+        doomed = st.multiselect("Runs to delete", deletable, key="ru_del",
+                                help="The shipped default and runs that are training cannot be deleted.")
+        sure = st.checkbox(f"Yes, delete {len(doomed)} run(s) and all their files", key="ru_del_ok")
+        st.button("🗑 Delete", key="ru_del_go", disabled=not (doomed and sure), on_click=delete_chosen)
 
 chosen = st.multiselect("Compare runs", finished, key="ru_runs")
 norm = st.radio("Confusion", ["counts", "normalised"], key="ru_norm", horizontal=True)
 names = [Key.from_index(i).name for i in range(24)]
 results = {name: scored(str(folders[name]), (folders[name] / "predictions.csv").stat().st_mtime) for name in chosen}
 if results:
-    st.dataframe(pd.DataFrame([{"run": name, "accuracy": r["accuracy"], "MIREX weighted": r["mirex_weighted"],
-                                "macro F1": r["fbeta_macro"], "seed batch F1": r["fbeta_seed_batch"],
-                                **r["mirex_fractions"]} for name, r in results.items()]), hide_index=True)
+    st.dataframe(pd.DataFrame([{"run": name, **headline(r), **r["mirex_fractions"]} for name, r in results.items()]),
+                 hide_index=True)
     st.caption("'seed batch F1' is the seed notebook's batch formula on rounded probabilities: a prediction "
                "counts only where its probability is over 0.5, so an unsure model reads near 0 even when its "
                "accuracy is far above chance. 'macro F1' is the real score.")
@@ -90,7 +172,8 @@ if base == "on" and results:
                      "MIREX weighted": results[name]["mirex_weighted"]})
         try:
             for template in ("template:krumhansl", "template:temperley", "template:aarden"):
-                r = baseline(str(folders[name]), stamp, template)
+                r = once(("split", str(folders[name]), stamp, template), f"{template} on the test clips of {name}",
+                         lambda progress: evaluate_on_run_split(folders[name], estimator(template), progress))
                 rows.append({"run": name, "estimator": f"{template} (clips)", "accuracy": r["accuracy"],
                              "MIREX weighted": r["mirex_weighted"]})
         except FileNotFoundError as err:
@@ -99,29 +182,56 @@ if base == "on" and results:
 for name, result in results.items():
     st.subheader(f"Run {name}")
     history = pd.read_csv(folders[name] / "history.csv") if (folders[name] / "history.csv").is_file() else pd.DataFrame()
-    left, right = st.columns(2)
     if not history.empty:
+        left, right = st.columns(2)
         history = history.drop_duplicates("epoch", keep="last")
         left.plotly_chart(px.line(history, x="epoch", y=[c for c in history if c.endswith("loss")], title="Loss"),
                           key=f"ru_loss_{name}")
         right.plotly_chart(px.line(history, x="epoch", y=[c for c in history if c.endswith("accuracy")],
                                    title="Accuracy"), key=f"ru_acc_{name}")
-    matrix = result["confusion_normalised" if norm == "normalised" else "confusion"]
-    left.plotly_chart(px.imshow(matrix, x=names, y=names, labels={"x": "predicted", "y": "true"},
-                                title=f"Confusion ({norm})"), key=f"ru_conf_{name}")
-    right.plotly_chart(px.bar(x=names, y=result["recall_per_class"], labels={"x": "class", "y": "recall"},
-                              title="Per-class recall"), key=f"ru_recall_{name}")
-    st.plotly_chart(px.bar(x=list(result["mirex_fractions"]), y=list(result["mirex_fractions"].values()),
-                           labels={"x": "MIREX category", "y": "fraction"}, title="MIREX breakdown"),
-                    key=f"ru_mirex_{name}")
+    charts(result, norm, names, f"ru_{name}")
+
+st.subheader("Score on your own songs")
+st.caption("Any model or template on a labels CSV of your own recordings (columns `file,key`, keys like "
+           "\"F# minor\", paths relative to the CSV), with the same charts as the test split. Each model and "
+           "CSV is scored once; the scores are kept until the CSV changes.")
+models = available_estimators()
+if st.session_state.get("ru_model") not in models:
+    if st.session_state.get("ru_model"):
+        st.warning(f"Model {st.session_state.ru_model!r} is not available here; showing the default.")
+    st.session_state.ru_model = models[0]
+left, right = st.columns([1, 2])
+model = left.selectbox("Model", models, key="ru_model")
+labels_text = right.text_input("Labels CSV", key="ru_labels", placeholder="/path/to/labels.csv")
+labels_csv = Path(labels_text.strip()).expanduser() if labels_text.strip() else None
+if labels_csv is not None and not labels_csv.is_file():
+    st.error(f"{labels_csv}: no such file; give the path of a `file,key` labels CSV on this server.")
+elif labels_csv is not None:
+    folder = folders.get(model)
+    stamp = (folder / "model.keras").stat().st_mtime if folder and (folder / "model.keras").is_file() else 0.0
+    key = ("labels", model, stamp, str(labels_csv.resolve()), labels_csv.stat().st_mtime)
+    if key in computed() or st.button("Score", key="ru_score", type="primary"):
+        try:
+            scores = once(key, f"{model} on {labels_csv.name}",
+                          lambda progress: evaluate_labels(labels_csv, estimator(model), progress))
+        except (ValueError, OSError) as err:  # LabelsError and AudioError are ValueErrors
+            st.error(f"Cannot score {labels_csv}: {err}")
+        else:
+            st.dataframe(pd.DataFrame([{"model": scores["model"], "files": scores["n"], **headline(scores),
+                                        **scores["mirex_fractions"]}]), hide_index=True)
+            charts(scores, norm, names, "ru_lab")
+            files = pd.DataFrame(scores["files"])
+            for column in ("true", "predicted"):
+                files[column] = [Key.from_index(int(i)).name for i in files[column]]
+            st.dataframe(files, hide_index=True)
 
 if finished:
     st.subheader("First-layer filters")
     which = st.selectbox("Run", finished, key="ru_filters")
     cnn = estimator(str(folders[which]))
     kernels = first_layer_filters(cnn.model)
-    st.plotly_chart(px.imshow(kernels, facet_col=0, facet_col_wrap=8, color_continuous_scale="RdBu_r",
-                              title=f"{len(kernels)} filters of the first convolution"), key="ru_kernels")
+    st.plotly_chart(panels(kernels, f"{len(kernels)} filters of the first convolution", 8,
+                           color_continuous_scale="RdBu_r"), key="ru_kernels")
     tracks = pd.read_csv(folders[which] / "predictions.csv", usecols=["track_id"])["track_id"].unique().tolist()
     if st.session_state.get("ru_track") not in tracks:
         if st.session_state.get("ru_track"):
@@ -132,10 +242,10 @@ if finished:
     if clip.is_file():
         x = cnn.features(load_audio(clip, sr=cnn.settings.sample_rate))[0]
         maps = first_layer_activations(cnn.model, x)
-        st.plotly_chart(px.imshow(maps, facet_col=0, facet_col_wrap=8, title=f"First-layer activations, {track}"),
-                        key="ru_maps")
+        st.plotly_chart(panels(maps, f"First-layer activations, {track} (low notes at the bottom)", 4,
+                               origin="lower"), key="ru_maps")
     else:
         st.warning(f"{clip}: test clip not found; build the corpus with `python -m core corpus`")
 
 write_view({"ru_runs": chosen, "ru_norm": norm, "ru_base": base, "ru_filters": st.session_state.get("ru_filters", ""),
-            "ru_track": st.session_state.get("ru_track", "")}, SCHEMA)
+            "ru_track": st.session_state.get("ru_track", ""), "ru_model": model, "ru_labels": labels_text}, SCHEMA)

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from core import training
+from core.metrics import headline
 from core.training import PRESETS, REPRESENTATIONS, RunConfig
 from core.urlstate import Param
 from ui.url import read_view, seed_widgets, write_view
@@ -40,10 +41,12 @@ def show_run(run: training.Run) -> None:
     st.progress(min(epoch / epochs, 1.0), text=f"run `{run.id}`: {run.state}, epoch {epoch}/{epochs}")
     if run.status.get("error"):
         st.error(f"Training failed: {run.status['error']}")
-    scalars = {name: value for name, value in run.metrics.items() if isinstance(value, (int, float))}
-    if scalars:  # core.metrics.summary also holds confusion matrices and breakdowns (Runs page)
-        for column, (name, value) in zip(st.columns(len(scalars)), scalars.items()):
-            column.metric(name, f"{value:.3f}" if isinstance(value, float) else str(value))
+    scores = headline(run.metrics)  # the names the Runs page shows; the charts are there
+    if scores:
+        for column, (name, value) in zip(st.columns(len(scores)), scores.items()):
+            column.metric(name, f"{value:.3f}")
+        st.caption(f"On {run.metrics.get('n', '?')} test examples. 'seed batch F1' is the seed notebook's formula on "
+                   "rounded probabilities (near 0 for an unsure model); 'macro F1' is the real score.")
     history = run.history()
     if not history.empty:
         loss_cols = [c for c in history.columns if c.endswith("loss")]
