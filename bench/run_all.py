@@ -37,6 +37,8 @@ def parse_args() -> argparse.Namespace:
                         help="labels CSV of the devset section, scored by part (default ../shared/devset/labels.csv)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, metavar="SECTION",
                         help=f"run only these sections ({', '.join(SECTIONS)}) and replace them in the existing results")
+    parser.add_argument("--systems", nargs="+", metavar="NAME",
+                        help="benchmark only these estimators (default: every shipped model, template and Essentia)")
     parser.add_argument("--repeats", type=int, default=3, help="timings are the median of this many runs")
     parser.add_argument("--files", type=int, default=48, help="corpus clips timed by the speed benchmark")
     parser.add_argument("--epochs", type=int, default=3, help="epochs of each training-throughput run")
@@ -80,8 +82,9 @@ def _rate(figure: dict) -> str:
 
 
 def _one_process_table(one_process: dict) -> str:
-    return table(["system", "decode", "features", "predict", "total", "× real time"],
-                 [[name, *(_rate(f[s]) for s in (*speed.STAGES, "total")), f"{f['total']['x_realtime']:.0f}"]
+    return table(["system", "decode", "features", "predict", "total", "file to key", "× real time"],
+                 [[name, *(_rate(f[s]) for s in (*speed.STAGES, "total")),
+                   _rate(f["file_to_key"]) if "file_to_key" in f else "", f"{f['total']['x_realtime']:.0f}"]
                   for name, f in one_process.items()])
 
 
@@ -171,7 +174,7 @@ def run_devset(args: argparse.Namespace, names: list[str]) -> dict | str:
 def main() -> dict:
     args = parse_args()
     start = time.perf_counter()
-    names = systems.names()
+    names = args.systems or systems.names()
     out = OUT if args.quick else BENCH
     stem = "results-quick" if args.quick else "results"
     sections = set(args.only or SECTIONS)

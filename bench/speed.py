@@ -2,7 +2,9 @@
 
 Per system and stage: seconds of compute per minute of audio and the multiple of real
 time (audio seconds / compute seconds), each the median of ``repeats`` passes over the same
-clips. One process: each stage timed over all clips with ``msd_scale.timed``. All cores:
+clips. One process: each stage timed over all clips with ``msd_scale.timed``, and "file to key":
+:func:`core.predict.predict_song` on each file, the path ``predict``, ``evaluate`` and the
+Predict page take (windows read in turn, all windows through the model in one call). All cores:
 joblib (loky) over the clips with ``n_jobs=os.cpu_count()``, each worker running the whole
 chain per clip; a stage's figure is its in-worker time summed over clips and divided by the
 number of workers, and ``wall`` is the pass's measured wall time (with dispatch overhead).
@@ -29,6 +31,7 @@ from tqdm import tqdm
 import systems  # noqa: F401 - puts the repository root on sys.path
 from core.audio import duration_s, load_audio
 from core.estimators import load_estimator
+from core.predict import predict_song
 from msd_scale import timed
 
 STAGES = ("decode", "features", "predict")
@@ -79,7 +82,9 @@ def one_process(name: str, files: list[Path], minutes: float, repeats: int) -> d
     decode_s, audio = timed(lambda: [load_audio(f, sr=sr) for f in files], repeats)
     features_s, features = timed(lambda: [estimator.features(y) for y in audio], repeats)
     predict_s, _ = timed(lambda: [estimator.predict_proba(x) for x in features], repeats)
-    seconds = dict(zip(STAGES, (decode_s, features_s, predict_s)), total=decode_s + features_s + predict_s)
+    song_s, _ = timed(lambda: [predict_song(f, estimator) for f in files], repeats)
+    seconds = dict(zip(STAGES, (decode_s, features_s, predict_s)), total=decode_s + features_s + predict_s,
+                   file_to_key=song_s)
     return {stage: _per_minute(s, minutes) for stage, s in seconds.items()}
 
 
