@@ -63,3 +63,20 @@ def test_unknown_model_is_one_error(tmp_path, capsys):
     song = str(write_key_audio(tmp_path / "song.wav", "A minor", seconds=2.0))
     assert main(["predict", song, "--model", "no-such-model"]) == 2
     assert "no-such-model" in capsys.readouterr().err
+
+
+def test_no_tensorflow_start_up_lines_on_stderr(tmp_path):
+    """The shipped CNN loads TensorFlow; its oneDNN/CUDA/cuInit lines do not reach the user."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    song = write_key_audio(tmp_path / "song.wav", "A minor", seconds=3.0)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")}
+    out = subprocess.run([sys.executable, "-m", "core", "predict", str(song)], capture_output=True, text=True,
+                         env=env)
+    assert out.returncode == 0 and str(song) in out.stdout, out.stderr
+    noise = [line for line in out.stderr.splitlines()
+             if re.match(r"^[IWE]\d{4} ", line) or re.search(r"absl|cuda|cuInit|oneDNN|tensorflow", line, re.I)]
+    assert noise == []
