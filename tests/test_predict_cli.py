@@ -80,3 +80,22 @@ def test_no_tensorflow_start_up_lines_on_stderr(tmp_path):
     noise = [line for line in out.stderr.splitlines()
              if re.match(r"^[IWE]\d{4} ", line) or re.search(r"absl|cuda|cuInit|oneDNN|tensorflow", line, re.I)]
     assert noise == []
+
+
+def test_too_little_audio_and_a_folder_are_refused_in_words(tmp_path, capfd):
+    blip = write_key_audio(tmp_path / "blip.wav", "A minor", seconds=1.0)
+    padded = tmp_path / "padded.wav"  # 1 s of chords inside 10 s of digital silence
+    y = np.zeros(22050 * 10, dtype=np.float32)
+    y[22050 * 4:22050 * 5] = sf.read(blip, dtype="float32")[0]
+    sf.write(padded, y, 22050)
+    noise = tmp_path / "noise.mp3"
+    noise.write_bytes(b"\x00\x01 not an mp3 at all " * 200)
+    files = [str(blip), str(padded), str(tmp_path), str(noise)]
+    assert main(["predict", *files, "--model", MODEL, "--format", "json"]) == 1
+    captured = capfd.readouterr()  # fd level: the decoder writes there
+    errors = [json.loads(line)["error"] for line in captured.out.strip().splitlines()]
+    assert errors[0] == f"{blip}: only 1.0 s of non-silent audio; a key needs at least 2 s"
+    assert errors[1] == f"{padded}: only 1.0 s of non-silent audio; a key needs at least 2 s"
+    assert errors[2] == f"{tmp_path}: is a folder, not an audio file"
+    assert errors[3] == f"{noise}: not a readable mp3 file"
+    assert "Note:" not in captured.err and "possibly a pipe" not in captured.out
