@@ -211,7 +211,7 @@ def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_t
     Deterministic for a given ``size``, ``seed`` and ``max_tunes``. Clips already on disk
     from a build with the same settings (``corpus.json``) are kept, so an interrupted build
     resumes; clips made with other settings, or left from a larger build, are removed. The
-    metadata is written last.
+    metadata is written last. A folder this module did not make is refused first (:func:`check_out`).
     """
     import json
 
