@@ -4,3 +4,7 @@ A plain Python package: everything the dashboard does is importable and
 testable without Streamlit, and reachable as ``python -m core ...``.
 """
 __version__ = "0.1.0"
+
+from core import quiet as _quiet
+
+_quiet.install()

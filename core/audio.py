@@ -6,6 +6,7 @@ Reads only the requested excerpt (soundfile seeks), so long files stay in bounde
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -13,6 +14,8 @@ import numpy as np
 
 DEFAULT_SR = 22050
 SILENCE_PEAK = 1e-6
+DECODER_NOISE = re.compile(r"^(Note|Warning|Error): |^\[[\w/.]+:\d+\]")  # mpg123's notes on bad mp3 data
+MIN_AUDIO_S = 2.0  # the least non-silent audio a key is named from: shorter holds too few notes
 
 Source = str | Path | bytes | BinaryIO
 
@@ -24,27 +27,50 @@ class AudioError(ValueError):
 def _name(source: Source) -> str:
     if isinstance(source, (str, Path)):
         return str(source)
-    return getattr(source, "name", "<audio bytes>")
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else "<audio bytes>"
+
+
+def check_file(path: str | Path) -> None:
+    """Raise AudioError naming ``path`` when it is a folder, missing or empty."""
+    path = Path(path)
+    if path.is_dir():
+        raise AudioError(f"{path}: is a folder, not an audio file")
+    if not path.is_file():
+        raise AudioError(f"{path}: no such audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: file is empty (0 bytes)")
+
+
+def _detail(err: Exception) -> str:
+    """libsndfile's reason without its "Error opening <file object at 0x...>" prefix."""
+    return str(getattr(err, "error_string", "") or err).strip().rstrip(".")
 
 
 def _open(source: Source):
     import soundfile as sf
 
+    from core.quiet import filtered_stderr
+
     name = _name(source)
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.is_file():
-            raise AudioError(f"{name}: no such audio file")
-        if path.stat().st_size == 0:
-            raise AudioError(f"{name}: file is empty (0 bytes)")
+        check_file(source)
     elif isinstance(source, (bytes, bytearray)):
         if not source:
             raise AudioError(f"{name}: empty (0 bytes)")
         source = io.BytesIO(source)
     try:
-        return sf.SoundFile(source)
+        with filtered_stderr(DECODER_NOISE):
+            return sf.SoundFile(source)
     except Exception as err:  # noqa: BLE001 - libsndfile reports many kinds of failure
-        raise AudioError(f"{name}: not a readable audio file (wav, flac, ogg, mp3): {err}") from None
+        suffix = Path(name).suffix.lower().lstrip(".")
+        detail = _detail(err)
+        detail = "" if "does not exist" in detail else detail  # libsndfile's words for content it cannot parse
+        if suffix in ("wav", "flac", "ogg", "mp3"):
+            message = f"{name}: not a readable {suffix} file" + (f" ({detail})" if detail else "")
+        else:
+            message = f"{name}: not a readable audio file (wav, flac, ogg, mp3)" + (f": {detail}" if detail else "")
+        raise AudioError(message) from None
 
 
 def _to_mono(block: np.ndarray, native_sr: int, sr: int) -> np.ndarray:
@@ -70,13 +96,30 @@ def load_audio(source: Source, sr: int = DEFAULT_SR, offset: float = 0.0,
         try:
             block = f.read(frames, dtype="float32", always_2d=True)
         except Exception as err:  # noqa: BLE001
-            raise AudioError(f"{name}: cannot decode audio: {err}") from None
+            raise AudioError(f"{name}: cannot decode audio: {_detail(err)}") from None
         y = _to_mono(block, f.samplerate, sr)
     if y.size == 0:
         raise AudioError(f"{name}: no audio samples")
     if float(np.max(np.abs(y))) < SILENCE_PEAK:
         raise AudioError(f"{name}: audio is silent")
     return y
+
+
+def audible_s(y: np.ndarray, sr: int) -> float:
+    """Seconds of ``y`` in 0.1 s frames whose peak reaches :data:`SILENCE_PEAK` (the non-silent audio)."""
+    y = np.abs(np.asarray(y, dtype=np.float32))
+    if y.size == 0:
+        return 0.0
+    starts = np.arange(0, y.size, max(1, sr // 10))
+    lengths = np.diff(np.append(starts, y.size))
+    return float(lengths[np.maximum.reduceat(y, starts) >= SILENCE_PEAK].sum() / sr)
+
+
+def check_enough_audio(seconds: float, name: str) -> None:
+    """Raise AudioError when ``seconds`` of non-silent audio are fewer than a key needs (:data:`MIN_AUDIO_S`)."""
+    if seconds < MIN_AUDIO_S:
+        raise AudioError(f"{name}: only {seconds:.1f} s of non-silent audio; a key needs at least "
+                         f"{MIN_AUDIO_S:g} s")
 
 
 def duration_s(source: Source) -> float:

@@ -42,7 +42,7 @@ def read_labels(csv_path: str | Path) -> pd.DataFrame:
     csv_path = Path(csv_path)
     try:
         frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise LabelsError(f"{csv_path}: cannot read labels CSV ({err})") from None
     missing = {"file", "key"} - set(frame.columns)
     if missing:

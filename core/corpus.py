@@ -29,6 +29,7 @@ from core.tunes import Tune, list_tunes, parse_tune
 SAMPLE_RATE = 22050
 CLIP_SECONDS = 15.0
 DEFAULT_SIZE = 480
+MANIFEST_KEYS = {"seed", "max_tunes", "seconds", "sample_rate"}  # corpus.json: the settings of a build
 # General MIDI programs for the melody: piano, organ, accordion, guitar, violin, flute, clarinet, oboe, harp, marimba.
 MELODY_PROGRAMS = (0, 19, 21, 24, 40, 73, 71, 68, 46, 12)
 BASS_PROGRAMS = (32, 33, 42)        # acoustic bass, electric bass, cello
@@ -184,6 +185,25 @@ def clip_file(audio_dir: str | Path, track_id: str, key: "Key | str | int") -> P
     return Path(audio_dir) / as_key(key).folder / f"{track_id}.ogg"
 
 
+def check_out(out: str | Path) -> None:
+    """Raise ValueError unless ``out`` is a folder this module may write: missing, empty, or a corpus it made
+    (its ``corpus.json`` names the build's settings). Files Keyscope did not make are never overwritten."""
+    import json
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file; name a folder for the corpus")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    try:
+        manifest = json.loads((out / "corpus.json").read_text())
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict) or not MANIFEST_KEYS <= set(manifest):
+        raise ValueError(f"{out} holds files Keyscope did not make (no corpus.json of a corpus build); "
+                         "choose a new or empty folder")
+
+
 def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_tunes: int | None = None,
                  seconds: float = CLIP_SECONDS, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Render the corpus into ``out`` (layout in the module docstring); returns its catalog rows.
@@ -191,7 +211,7 @@ def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_t
     Deterministic for a given ``size``, ``seed`` and ``max_tunes``. Clips already on disk
     from a build with the same settings (``corpus.json``) are kept, so an interrupted build
     resumes; clips made with other settings, or left from a larger build, are removed. The
-    metadata is written last.
+    metadata is written last. A folder this module did not make is refused first (:func:`check_out`).
     """
     import json
 
@@ -200,6 +220,7 @@ def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_t
     from core.msd import write_summary
 
     out = Path(out)
+    check_out(out)
     plans = plan_corpus(size, seed, max_tunes)
     manifest = {"seed": seed, "max_tunes": max_tunes, "seconds": seconds, "sample_rate": SAMPLE_RATE}
     manifest_path = out / "corpus.json"

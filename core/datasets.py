@@ -97,23 +97,40 @@ def synthetic(n: int, shape: tuple[int, int] = (48, 16), seed: int = 0) -> Datas
     return Dataset(x, y.astype(np.int64), np.array([f"TRSYN{i:06d}" for i in range(n)]), songs)
 
 
-def load(spec: str, input_shape: tuple[int, int, int], seed: int = 0, representation: str = "semitone") -> Dataset:
-    """The examples named by a data spec, shaped for ``input_shape``."""
+def check_spec(spec: str, representation: str = "semitone") -> None:
+    """Raise ValueError saying what is wrong with a data spec, before any work: the form, the representation
+    the data comes in, a built corpus, a readable labels CSV whose files exist."""
     if spec.startswith("synthetic:"):
-        try:
-            n = int(spec.split(":", 1)[1])
-        except ValueError:
-            raise ValueError(f"data spec {spec!r}: write 'synthetic:N' with N a whole number") from None
-        return synthetic(n, tuple(input_shape[:2]), seed)
-    if spec == "corpus":
+        count = spec.split(":", 1)[1]
+        if not count.isdigit() or int(count) < N_CLASSES:
+            raise ValueError(f"data spec {spec!r}: write 'synthetic:N' with N a whole number of at least {N_CLASSES}")
+    elif spec == "corpus":
+        from core import paths
+
         if representation not in ("semitone", "stft162"):
             raise ValueError(f"the corpus is available as 'semitone' or 'stft162', not {representation!r}")
-        return _corpus(input_shape, representation)
-    if spec.startswith(("synth:", "labels:")):
+        if not paths.DEFAULT_CATALOG.is_file():
+            raise ValueError(f"the corpus is not built yet (no {paths.DEFAULT_CATALOG}); run `python -m core corpus`")
+    elif spec.startswith(("synth:", "labels:")):
+        from core.audio_index import read_labels
+
         if representation not in ("semitone", "tuned"):
             raise ValueError(f"labelled audio is available as 'semitone' or 'tuned', not {representation!r}")
-        return _labelled(label_files(spec), input_shape, representation)
-    raise ValueError(f"unknown data spec {spec!r}; use 'synthetic:N', 'corpus', 'synth:NAME' or 'labels:PATH.csv'")
+        for csv in label_files(spec):
+            if read_labels(csv).empty:
+                raise ValueError(f"{csv}: no labelled files")
+    else:
+        raise ValueError(f"unknown data spec {spec!r}; use 'synthetic:N', 'corpus', 'synth:NAME' or 'labels:PATH.csv'")
+
+
+def load(spec: str, input_shape: tuple[int, int, int], seed: int = 0, representation: str = "semitone") -> Dataset:
+    """The examples named by a data spec (checked by :func:`check_spec`), shaped for ``input_shape``."""
+    check_spec(spec, representation)
+    if spec.startswith("synthetic:"):
+        return synthetic(int(spec.split(":", 1)[1]), tuple(input_shape[:2]), seed)
+    if spec == "corpus":
+        return _corpus(input_shape, representation)
+    return _labelled(label_files(spec), input_shape, representation)
 
 
 def describe(spec: str, data: Dataset) -> dict:
@@ -169,8 +186,6 @@ def _labelled(csv_paths: list[Path], input_shape: tuple[int, int, int], represen
 
     labels = pd.concat([read_labels(csv) for csv in csv_paths], ignore_index=True)
     csv_path = " + ".join(map(str, csv_paths))
-    if labels.empty:
-        raise ValueError(f"{csv_path}: no labelled files")
     tuned = representation == "tuned"
     store = FeatureStore(paths.CACHE_DIR / "features",
                          TUNED_SETTINGS if tuned else semitone_settings(input_shape[0], input_shape[1]))

@@ -21,7 +21,7 @@ from core.features import FeatureSettings, extract
 from core.keys import N_CLASSES
 from core.profiles import PROFILES, match_proba
 
-TEMPLATE_SETTINGS = FeatureSettings(kind="chroma", duration=10.0)  # features() takes the audio's own duration
+TEMPLATE_SETTINGS = FeatureSettings(kind="chroma", duration=10.0)  # features() take the audio's own duration
 
 
 class KeyEstimator:
@@ -56,9 +56,12 @@ class TemplateEstimator(KeyEstimator):
         self.settings = TEMPLATE_SETTINGS
 
     def features(self, y: np.ndarray) -> np.ndarray:
-        """One chromagram of the whole of ``y`` (Krumhansl-Schmuckler: one profile for the piece)."""
+        """(1, 12, 1): the mean chroma of the whole of ``y`` (Krumhansl-Schmuckler: one profile for the piece).
+
+        One shape for every length, so features of excerpts of any lengths stack into one batch.
+        """
         whole = dataclasses.replace(self.settings, duration=max(len(y), 1) / self.settings.sample_rate)
-        return extract(y, whole)[None]
+        return extract(y, whole).mean(axis=1, keepdims=True)[None]
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         features = np.asarray(features, dtype=float)
@@ -127,7 +130,12 @@ class EssentiaEstimator(KeyEstimator):
         self.name = f"essentia: KeyExtractor ({profile})"
 
     def features(self, y: np.ndarray) -> np.ndarray:
-        return np.asarray(y, dtype=np.float32)[None]
+        """(n, samples): ``y`` cut into pieces of ``settings.duration``, the last one zero-padded (one shape
+        for every length, like the CNNs' windows)."""
+        n = self.settings.n_samples
+        y = np.asarray(y, dtype=np.float32)
+        pieces = max(1, -(-y.size // n))
+        return np.pad(y, (0, pieces * n - y.size)).reshape(pieces, n)
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         import essentia.standard as es
@@ -136,6 +144,7 @@ class EssentiaEstimator(KeyEstimator):
 
         rows = []
         for y in np.asarray(features, dtype=np.float32):
+            y = np.trim_zeros(y, "b")  # the padding of the last piece
             key, scale, strength = es.KeyExtractor(sampleRate=self.settings.sample_rate, profileType=self.profile)(y)
             rows.append(strength_proba(Key.parse(f"{key} {scale}").index, strength))
         return np.stack(rows)

@@ -15,29 +15,47 @@ from core.predict import predict_song
 
 def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
                     progress: Callable[[Iterable], Iterable] = iter) -> dict:
-    """``core.metrics.summary`` of ``estimator`` on every file of a labels CSV, plus ``seconds`` and per-file rows.
+    """``core.metrics.summary`` of ``estimator`` on the files of a labels CSV, plus ``seconds``, per-file rows
+    (``files``: file, true_key, predicted_key, probability, relation, score) and ``skipped`` ({file, reason}).
 
     ``progress`` wraps the file loop (tqdm on the command line). Each file goes through
-    :func:`core.predict.predict_song`, the path ``predict`` and the Predict page take. Files that cannot
-    be decoded raise :class:`core.audio.AudioError` naming the file.
+    :func:`core.predict.predict_song`, the path ``predict`` and the Predict page take. A file that cannot be
+    used (unreadable, silent, too short) is skipped with its reason; :class:`core.audio.AudioError` only
+    when none is left.
     """
+    from core.audio import AudioError
     from core.audio_index import read_labels
 
     labels = read_labels(labels_csv)
     if labels.empty:
         raise ValueError(f"{labels_csv}: no labelled files")
     start = time.perf_counter()
-    probas = []
-    for path in progress(labels["audio_path"].tolist()):
-        probas.append(predict_song(path, estimator).proba)
+    scored, probas, skipped = [], [], []
+    for path, true in progress(list(zip(labels["audio_path"], 2 * labels["key"] + labels["mode"]))):
+        try:
+            probas.append(predict_song(path, estimator).proba)
+        except AudioError as err:
+            skipped.append({"file": path, "reason": str(err)})
+            continue
+        scored.append((path, int(true)))
     seconds = time.perf_counter() - start
-    y_true = (2 * labels["key"] + labels["mode"]).to_numpy(dtype=int)
-    proba = np.stack(probas)
+    if not probas:
+        raise AudioError(f"{labels_csv}: no file could be scored: " + "; ".join(s["reason"] for s in skipped[:5]))
+    y_true, proba = np.array([true for _, true in scored]), np.stack(probas)
     result = summary(y_true, proba)
-    result.update(model=estimator.name, seconds=seconds,
-                  files=pd.DataFrame({"file": labels["audio_path"], "true": y_true,
-                                      "predicted": proba.argmax(axis=1)}).to_dict("records"))
+    result.update(model=estimator.name, seconds=seconds, skipped=skipped,
+                  files=[file_row(path, true, row) for (path, true), row in zip(scored, proba)])
     return result
+
+
+def file_row(file: str, true: int, proba: np.ndarray) -> dict:
+    """One scored file: its true and predicted key, the prediction's probability, MIREX relation and score."""
+    from core.keys import MIREX_WEIGHTS, Key
+
+    truth, predicted = Key.from_index(true), Key.from_index(int(np.argmax(proba)))
+    relation = predicted.relation_to(truth)
+    return {"file": file, "true_key": truth.name, "predicted_key": predicted.name,
+            "probability": round(float(np.max(proba)), 4), "relation": relation, "score": MIREX_WEIGHTS[relation]}
 
 
 def evaluate_run(folder: str | Path) -> dict:

@@ -14,7 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from core.audio import SILENCE_PEAK, AudioError, Source, duration_s, iter_windows
+from core.audio import (SILENCE_PEAK, AudioError, Source, audible_s, check_enough_audio, check_file, duration_s,
+                        iter_windows)
 from core.keys import Key, circle_of_fifths_order
 
 FORMATS = ("wav", "mp3", "flac", "ogg")
@@ -117,6 +118,8 @@ def predict_song(source: Source, estimator, name: str | None = None, window_s: f
     not audio, silent).
     """
     name = name or (str(source) if isinstance(source, (str, Path)) else getattr(source, "name", "<audio>"))
+    if isinstance(source, (str, Path)):
+        check_file(source)
     check_format(name)
     if isinstance(source, (bytes, bytearray)) and not source:
         raise AudioError(f"{name}: file is empty (0 bytes)")
@@ -133,14 +136,17 @@ def predict_song(source: Source, estimator, name: str | None = None, window_s: f
         source.seek(0)
     hop = plan_hop(total, window_s, hop_s, max_windows)
     expected = min(max_windows, 1 + max(0, int(np.ceil((total - window_s) / hop))))
-    starts, rows = [], []
+    sr = estimator.settings.sample_rate
+    starts, rows, audible, heard_to = [], [], 0.0, 0.0
     try:
-        for start, y in iter_windows(source, window_s, hop, sr=estimator.settings.sample_rate):
+        for start, y in iter_windows(source, window_s, hop, sr=sr):
             if len(starts) >= max_windows and rows:
                 break
             if progress:
                 progress(len(starts) + 1, expected)
             starts.append(start)
+            audible += audible_s(y[int(max(0.0, heard_to - start) * sr):], sr)  # overlaps counted once
+            heard_to = start + y.size / sr
             if y.size < MIN_WINDOW_S * estimator.settings.sample_rate and rows:
                 starts.pop()
                 continue
@@ -154,6 +160,7 @@ def predict_song(source: Source, estimator, name: str | None = None, window_s: f
         raise AudioError(f"{name}: cannot decode audio: {err}") from None
     if not rows:
         raise AudioError(f"{name}: audio is silent (no window above the silence threshold)")
+    check_enough_audio(audible, name)
     per_window = windows_proba(rows, estimator)
     proba = per_window.mean(axis=0)
     proba = proba / proba.sum()

@@ -223,9 +223,24 @@ def delete_run(run_id: str) -> None:
     shutil.rmtree(folder)
 
 
+def check(config: RunConfig) -> None:
+    """Raise ValueError for a config that cannot train (unknown model, bad data spec), before a run folder
+    exists; a finished run of it passes (its data may have moved since)."""
+    from core import datasets
+    from core.models import BUILDERS
+
+    stored = get_run(config)
+    if stored is not None and stored.state == "finished":
+        return
+    if config.model not in BUILDERS:
+        raise ValueError(f"unknown model {config.model!r}; choose one of {sorted(BUILDERS)}")
+    datasets.check_spec(config.data, config.representation)
+
+
 def start_in_background(config: RunConfig) -> subprocess.Popen:
     """Train in a separate ``python -m core train --config JSON`` process; output goes to ``train.log``."""
     folder = runs_dir() / config.id
+    check(config)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "train.log", "ab") as log:
         return subprocess.Popen(
@@ -260,6 +275,7 @@ Progress = Callable[[int, int, dict[str, float]], None]
 def train(config: RunConfig, progress: Progress | None = None, verbose: int = 0) -> Run:
     """Train ``config`` (or return its stored run at once). ``progress(epoch, epochs, logs)`` after each epoch."""
     folder = runs_dir() / config.id
+    check(config)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second request waits here, then finds the finished run

@@ -62,8 +62,10 @@ class Param:
     def _bounded(self, number: float) -> float:
         if number != number:  # NaN
             raise ValueError("not a number")
-        if (self.lo is not None and number < self.lo) or (self.hi is not None and number > self.hi):
-            raise ValueError(f"outside {self.lo}..{self.hi}")
+        if self.lo is not None and number < self.lo:
+            raise ValueError(f"below the lowest allowed, {self.lo:g}")
+        if self.hi is not None and number > self.hi:
+            raise ValueError(f"above the highest allowed, {self.hi:g}")
         return number
 
     def _option(self, raw: str) -> Any:
@@ -97,7 +99,9 @@ def parse(params: Mapping[str, Any], schema: Mapping[str, Param]) -> tuple[dict[
             values[name] = spec.read(str(raw))
         except (ValueError, TypeError) as err:
             values[name] = spec.default
-            warnings.append(f"Ignored URL parameter {name}={raw!r} ({err}); using the default {spec.write(spec.default)!r}.")
+            default = spec.write(spec.default)
+            warnings.append(f"Ignored URL parameter {name}={raw!r} ({err}); "
+                            + (f"using the default {default!r}." if default else "left unset."))
     return values, warnings
 
 

@@ -42,7 +42,7 @@ def test_bad_inputs_raise_one_clear_error(tmp_path):
     import soundfile as sf
 
     sf.write(silent, np.zeros(SR, dtype=np.float32), SR)
-    for path, words in [(empty, "empty"), (text, "not a readable audio"), (silent, "silent"),
+    for path, words in [(empty, "empty"), (text, "not a readable mp3 file"), (silent, "silent"),
                         (tmp_path / "missing.ogg", "no such")]:
         with pytest.raises(AudioError, match=words) as err:
             load_audio(path)

@@ -93,7 +93,7 @@ def test_rebuilding_with_other_settings_leaves_no_stale_clips(tmp_path):
 
 def test_command_rejects_a_size_below_one_clip_per_class(tmp_path, capsys):
     assert main(["corpus", "--out", str(tmp_path), "--size", "5"]) == 2
-    assert "--size" in capsys.readouterr().out and not any(tmp_path.iterdir())
+    assert "--size" in capsys.readouterr().err and not any(tmp_path.iterdir())
 
 
 def test_key_profiles_rotate_to_the_key_and_rank_the_tonic_first():
@@ -106,3 +106,20 @@ def test_key_profiles_rotate_to_the_key_and_rank_the_tonic_first():
     assert np.allclose(matrix[Key.parse("A minor").index], np.roll(matrix[Key.parse("C minor").index], 9))
     with pytest.raises(ValueError, match="unknown profile"):
         profile("C major", "nonesuch")
+
+
+def test_a_folder_keyscope_did_not_make_is_never_written(tmp_path, capsys):
+    """An MSD copy (summary file, labels) in the output folder stays byte for byte; one line says why."""
+    mine = {"msd_summary_file.h5": b"the user's own summary file", "labels.csv": b"file,key\nmine.wav,C major\n"}
+    for name, data in mine.items():
+        (tmp_path / name).write_bytes(data)
+    with pytest.raises(ValueError, match="Keyscope did not make"):
+        build_corpus(tmp_path, size=24, seed=5, max_tunes=1, seconds=1.0)
+    assert main(["corpus", "--out", str(tmp_path), "--size", "24"]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path) in err and "did not make" in err and len(err.strip().splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == mine
+    (tmp_path / "corpus.json").write_text('{"something": "else"}')  # someone else's corpus.json
+    with pytest.raises(ValueError, match="Keyscope did not make"):
+        build_corpus(tmp_path, size=24, seed=5, max_tunes=1, seconds=1.0)
+

@@ -31,7 +31,7 @@ def test_evaluate_scores_what_predict_says(tmp_path, default):
     pd.DataFrame(rows).to_csv(tmp_path / "labels.csv", index=False)
     result = evaluate_labels(tmp_path / "labels.csv", default)
     for row, scored in zip(rows, result["files"]):
-        assert scored["predicted"] == predict_song(tmp_path / row["file"], default).key.index
+        assert scored["predicted_key"] == predict_song(tmp_path / row["file"], default).key.name
 
 
 @pytest.mark.parametrize("key", ["C major", "A minor", "F# major", "Eb minor", "G major", "B minor"])

@@ -35,7 +35,7 @@ def test_templates_hear_the_whole_audio_not_only_its_start():
     y = np.concatenate([key_signal("C major", 10.0, SR), key_signal("F# major", 20.0, SR)])
     estimator = load_estimator("template:krumhansl")
     features = estimator.features(y)
-    assert features.shape[:2] == (1, 12) and features.shape[2] >= 30 * 5  # one chromagram of all 30 s (5 frames/s)
+    assert features.shape == (1, 12, 1)  # the mean chroma of all 30 s: one shape for any length
     assert Key.from_index(int(estimate_audio(estimator, y, SR).argmax())) == Key.parse("F# major")
 
 

@@ -40,7 +40,7 @@ def test_key_over_time_follows_a_modulation(tmp_path):
     assert {k.name for k, _ in prediction.top(2)} == {"C major", "E major"}
 
 
-@pytest.mark.parametrize("content,message", [(b"", "empty"), (b"this is not audio\n" * 50, "not a readable audio")])
+@pytest.mark.parametrize("content,message", [(b"", "empty"), (b"this is not audio\n" * 50, "not a readable mp3 file")])
 def test_bad_bytes_named_in_message(tmp_path, content, message):
     path = tmp_path / "bad.mp3"
     path.write_bytes(content)

@@ -40,7 +40,9 @@ def test_bad_files_get_error_entries_and_the_rest_go_on(tmp_path, capsys):
     text.write_text("not audio at all\n" * 30)
     silent = tmp_path / "silent.flac"
     sf.write(silent, np.zeros(22050 * 2, dtype=np.float32), 22050)
-    files = [str(empty), good, str(text), str(silent), str(tmp_path / "missing.ogg"), str(tmp_path / "x.aiff")]
+    aiff = tmp_path / "x.aiff"
+    aiff.write_bytes(b"FORM0000AIFF")
+    files = [str(empty), good, str(text), str(silent), str(tmp_path / "missing.ogg"), str(aiff)]
     assert main(["predict", *files, "--model", MODEL, "--format", "json"]) == 1
     results = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
     assert len(results) == len(files)
@@ -63,3 +65,39 @@ def test_unknown_model_is_one_error(tmp_path, capsys):
     song = str(write_key_audio(tmp_path / "song.wav", "A minor", seconds=2.0))
     assert main(["predict", song, "--model", "no-such-model"]) == 2
     assert "no-such-model" in capsys.readouterr().err
+
+
+def test_no_tensorflow_start_up_lines_on_stderr(tmp_path):
+    """The shipped CNN loads TensorFlow; its oneDNN/CUDA/cuInit lines do not reach the user."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    song = write_key_audio(tmp_path / "song.wav", "A minor", seconds=3.0)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")}
+    out = subprocess.run([sys.executable, "-m", "core", "predict", str(song)], capture_output=True, text=True,
+                         env=env)
+    assert out.returncode == 0 and str(song) in out.stdout, out.stderr
+    noise = [line for line in out.stderr.splitlines()
+             if re.match(r"^[IWE]\d{4} ", line) or re.search(r"absl|cuda|cuInit|oneDNN|tensorflow", line, re.I)]
+    assert noise == []
+
+
+def test_too_little_audio_and_a_folder_are_refused_in_words(tmp_path, capfd):
+    blip = write_key_audio(tmp_path / "blip.wav", "A minor", seconds=1.0)
+    padded = tmp_path / "padded.wav"  # 1 s of chords inside 10 s of digital silence
+    y = np.zeros(22050 * 10, dtype=np.float32)
+    y[22050 * 4:22050 * 5] = sf.read(blip, dtype="float32")[0]
+    sf.write(padded, y, 22050)
+    noise = tmp_path / "noise.mp3"
+    noise.write_bytes(b"\x00\x01 not an mp3 at all " * 200)
+    files = [str(blip), str(padded), str(tmp_path), str(noise)]
+    assert main(["predict", *files, "--model", MODEL, "--format", "json"]) == 1
+    captured = capfd.readouterr()  # fd level: the decoder writes there
+    errors = [json.loads(line)["error"] for line in captured.out.strip().splitlines()]
+    assert errors[0] == f"{blip}: only 1.0 s of non-silent audio; a key needs at least 2 s"
+    assert errors[1] == f"{padded}: only 1.0 s of non-silent audio; a key needs at least 2 s"
+    assert errors[2] == f"{tmp_path}: is a folder, not an audio file"
+    assert errors[3] == f"{noise}: not a readable mp3 file"
+    assert "Note:" not in captured.err and "possibly a pipe" not in captured.out

@@ -47,15 +47,19 @@ def test_upload_shows_key_and_downloads(tmp_path):
     ("notes.mp3", b"just some text, not audio\n" * 40, "not a readable audio"),
     ("song.aiff", b"FORM0000AIFF", "unsupported format"),
     ("quiet.wav", "silence", "silent"),
+    ("blip.wav", "blip", "a key needs at least 2 s"),
 ])
-def test_bad_upload_is_one_clear_error(name, content, message):
+def test_bad_upload_is_one_clear_error(tmp_path, name, content, message):
     if content == "silence":
         buffer = io.BytesIO()
         sf.write(buffer, np.zeros(22050 * 3, dtype=np.float32), 22050, format="WAV")
         content = buffer.getvalue()
+    if content == "blip":
+        content = write_key_audio(tmp_path / name, "C major", seconds=1.0).read_bytes()
     at = run_page((name, content, "application/octet-stream"))
     assert len(at.error) == 1 and message in at.error[0].value and name in at.error[0].value
-    assert not at.metric
+    assert "BytesIO" not in at.error[0].value and " at 0x" not in at.error[0].value
+    assert not at.metric and not at.get("audio")  # no player for a song that could not be read
 
 
 def test_malformed_url_warns_and_falls_back():
@@ -81,3 +85,17 @@ def test_one_hour_upload_says_what_was_analysed():
     assert "Key" in metrics(at)
     assert any("60.0 min" in i.value and "analysed 24 windows" in i.value for i in at.info)
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) >= 2  # the model beside the baselines
+
+
+def test_the_same_song_again_is_served_from_the_cache(tmp_path):
+    """A cached analysis replays without error: the same upload again, a window change and back, a new session."""
+    upload = ("again.wav", write_key_audio(tmp_path / "again.wav", "D major", seconds=5.0).read_bytes(), "audio/wav")
+    at = run_page(upload)
+    first = metrics(at)
+    assert first["Key"] == "D major" and len(at.get("audio")) == 1
+    at.file_uploader[0].set_value(upload).run()
+    assert not at.exception and metrics(at) == first
+    at.slider(key="pr_window").set_value(10.0).run()
+    at.slider(key="pr_window").set_value(5.0).run()
+    assert not at.exception and not at.error and metrics(at) == first
+    assert metrics(run_page(upload)) == first  # another session, same song

@@ -139,7 +139,7 @@ def test_a_labels_csv_is_scored_with_the_test_split_charts_once(runs, songs, mon
     assert not at.exception and len(calls) == 1
     assert {"Confusion (counts)", "Per-class recall", "MIREX breakdown"} <= set(figures(at))
     files = at.dataframe[-1].value
-    assert sorted(files["true"]) == ["A minor", "C major", "G major"]
+    assert sorted(files["true_key"]) == ["A minor", "C major", "G major"]
     assert at.dataframe[-2].value["files"].iloc[0] == 3
     again = page(query)  # another session: served from the store, no button needed
     assert len(calls) == 1 and "Per-class recall" in figures(again)

@@ -2,8 +2,6 @@
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -234,3 +232,29 @@ def test_a_labels_csv_trains_from_the_feature_store(tmp_path, monkeypatch, runs)
     assert sorted((tmp_path / "cache" / "features").rglob("shard-*.h5")) == shards  # extracted once
     predictions = pd.read_csv(run.folder / "predictions.csv")
     assert all(os.path.isfile(track) for track in predictions.track_id)  # test tracks name their files
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["--data", "labels:no-such-labels.csv"], "no-such-labels.csv"),
+    (["--data", "synthetic:lots"], "synthetic:N"),
+    (["--data", "synthetic:5"], "at least 24"),
+    (["--data", "corpse"], "unknown data spec 'corpse'"),
+    (["--data", "labels:x.csv", "--preset", "seed"], "labelled audio is available as 'semitone'"),
+    (["--epochs", "0"], "--epochs"),
+    (["--test-fraction", "1"], "--test-fraction"),
+    (["--config", '{"model": "resnet"}'], "unknown model 'resnet'"),
+])
+def test_a_typo_is_one_line_and_leaves_no_run_folder(runs, capsys, argv, words):
+    assert main(["train", "--epochs", "1", *argv]) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_a_missing_corpus_is_refused_before_a_run_folder(runs, tmp_path, monkeypatch):
+    monkeypatch.setattr(training.paths, "DEFAULT_CATALOG", tmp_path / "nowhere" / "msd_summary_file.h5")
+    with pytest.raises(ValueError, match="corpus is not built yet"):
+        training.train(RunConfig(**{**TINY, "data": "corpus"}))
+    with pytest.raises(ValueError, match="corpus is not built yet"):
+        training.start_in_background(RunConfig(**{**TINY, "data": "corpus"}))
+    assert not runs.exists() or not any(runs.iterdir())

@@ -36,3 +36,13 @@ def test_encode_leaves_defaults_out_and_round_trips():
     assert encoded == {"c": "0.6", "ks": "2,5", "yr": "1980,1990"}
     parsed, warnings = parse(encoded, SCHEMA)
     assert warnings == [] and parsed["ks"] == [2, 5] and parsed["c"] == 0.6
+
+
+def test_warnings_name_the_bound_crossed_and_an_empty_default_plainly():
+    schema = {"n": Param("int", 1, 1), "w": Param("float", 20.0, 5.0, 60.0), "s": Param("str", "")}
+    _, warnings = parse({"n": "0", "w": "99"}, schema)
+    assert warnings == ["Ignored URL parameter n='0' (below the lowest allowed, 1); using the default '1'.",
+                        "Ignored URL parameter w='99' (above the highest allowed, 60); using the default '20.0'."]
+    _, warnings = parse({"s": "x" * 201}, schema)
+    assert warnings[0].endswith("(longer than 200 characters); left unset.")
+    assert not any("None" in w or "''" in w for w in warnings)

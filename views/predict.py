@@ -22,11 +22,13 @@ def estimator(name: str):
     return load_estimator(name)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def predict(data: bytes, filename: str, model: str, window_s: float, _progress=None) -> dict:
+# Cached functions take and make no Streamlit elements (a cache hit replays none of them): the spinner is
+# Streamlit's own, shown only when the song is analysed.
+@st.cache_data(show_spinner="Analysing the song…", max_entries=64)
+def predict(data: bytes, filename: str, model: str, window_s: float) -> dict:
     """Prediction dict, cached per (file content, name, model, window)."""
     return predict_song(data, estimator(model), name=filename, window_s=window_s,
-                        hop_s=min(HOP_S, window_s), progress=_progress).to_dict()
+                        hop_s=min(HOP_S, window_s)).to_dict()
 
 
 def model_options(wanted: str) -> list[str]:
@@ -74,21 +76,15 @@ if upload is None:
     st.caption("Upload a song to see its key.")
     st.stop()
 data = upload.getvalue()
-st.audio(data)
-bar = st.progress(0.0, text="Analysing windows…")
 try:
-    result = predict(data, upload.name, model, window,
-                     _progress=lambda done, total: bar.progress(min(1.0, done / max(total, 1)),
-                                                                text=f"window {done} of {total}"))
+    result = predict(data, upload.name, model, window)
 except AudioError as err:
-    bar.empty()
     st.error(str(err))
     st.stop()
 except Exception as err:  # noqa: BLE001 - a model that cannot load or run is one message, the app stays up
-    bar.empty()
     st.error(f"Model {model!r} could not predict {upload.name}: {err}")
     st.stop()
-bar.empty()
+st.audio(data)
 show(result)
 
 baselines = [name for name in options if name.startswith("template:") and name != model]
@@ -96,7 +92,11 @@ if baselines:
     st.subheader("Baselines")
     rows = []
     for name in baselines:
-        other = predict(data, upload.name, name, window)
+        try:
+            other = predict(data, upload.name, name, window)
+        except Exception as err:  # noqa: BLE001 - a failing baseline is one line; the rest of the page stays
+            st.warning(f"Baseline {name} could not predict {upload.name}: {err}")
+            continue
         rows.append({"model": name, "key": other["key"], "camelot": other["camelot"],
                      "confidence": other["confidence"]})
     st.dataframe(pd.DataFrame([{"model": model, "key": result["key"], "camelot": result["camelot"],
@@ -104,6 +104,7 @@ if baselines:
 
 stem = upload.name.rsplit(".", 1)[0]
 left, right = st.columns(2)
-left.download_button("Download JSON", json.dumps(result, indent=2), f"{stem}-key.json", "application/json")
+left.download_button("Download JSON", json.dumps(result, indent=2), f"{stem}-key.json", "application/json",
+                     on_click="ignore")
 right.download_button("Download CSV", pd.DataFrame(csv_rows([result])).to_csv(index=False),
-                      f"{stem}-key.csv", "text/csv")
+                      f"{stem}-key.csv", "text/csv", on_click="ignore")

@@ -220,10 +220,7 @@ elif labels_csv is not None:
             st.dataframe(pd.DataFrame([{"model": scores["model"], "files": scores["n"], **headline(scores),
                                         **scores["mirex_fractions"]}]), hide_index=True)
             charts(scores, norm, names, "ru_lab")
-            files = pd.DataFrame(scores["files"])
-            for column in ("true", "predicted"):
-                files[column] = [Key.from_index(int(i)).name for i in files[column]]
-            st.dataframe(files, hide_index=True)
+            st.dataframe(pd.DataFrame(scores["files"]), hide_index=True)
 
 if finished:
     st.subheader("First-layer filters")

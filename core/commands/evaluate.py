@@ -1,19 +1,23 @@
-"""``python -m core evaluate LABELS.csv [--model NAME_OR_PATH] [--format json|table]``."""
+"""``python -m core evaluate LABELS.csv [--model NAME_OR_PATH] [--format table|json|csv]``."""
 from __future__ import annotations
 
 import argparse
 
 HELP = "Score a key estimator on a labels CSV (file,key): accuracy, MIREX weighted score and breakdown, time."
 
+COLUMNS = ("file", "true_key", "predicted_key", "probability", "relation", "score", "skipped")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("labels", metavar="LABELS.csv", help="CSV with columns file,key")
     parser.add_argument("--model", default="default",
                         help="'default', a run id or folder, a .keras file, 'template:krumhansl', ... (default: default)")
-    parser.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                        help="table (summary), json (summary, per-file rows and skipped files) or csv (per-file rows)")
 
 
 def run(args: argparse.Namespace) -> int:
+    import csv
     import json
     import sys
 
@@ -32,14 +36,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.format == "json":
-        print(json.dumps({k: v for k, v in result.items() if k != "files"}, indent=2))
-        return 0
+        print(json.dumps(result, indent=2))
+    elif args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(result["files"])
+        writer.writerows({"file": s["file"], "skipped": s["reason"]} for s in result["skipped"])
+    else:
+        print_table(result)
+    return 0
+
+
+def print_table(result: dict) -> None:
     print(f"model            {result['model']}")
-    print(f"files            {result['n']}")
+    print(f"files            {result['n']} scored, {len(result['skipped'])} skipped")
     print(f"accuracy         {result['accuracy']:.3f}")
     print(f"MIREX weighted   {result['mirex_weighted']:.3f}")
     for name, fraction in result["mirex_fractions"].items():
         print(f"  {name:<14} {fraction:.3f}")
     print(f"macro F1         {result['fbeta_macro']:.3f}")
     print(f"time             {result['seconds']:.2f} s")
-    return 0
+    for skipped in result["skipped"]:
+        print(f"skipped          {skipped['reason']}")

@@ -2,21 +2,23 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 HELP = "Extract features (stft162, logspec, chroma) of audio into the HDF5 feature store."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from core.argtypes import non_negative_float, output_folder, positive_float, positive_int, scheduler_address
     from core.features import KINDS, FeatureSettings
 
     default = FeatureSettings()
     parser.add_argument("source", help="labels CSV (file,key) or audio folder (seed <key>-<mode>/ or flat)")
-    parser.add_argument("--store", required=True, help="feature store folder")
+    parser.add_argument("--store", type=output_folder, required=True, help="feature store folder")
     parser.add_argument("--kind", choices=KINDS, default=default.kind, help=f"feature kind (default {default.kind})")
-    parser.add_argument("--duration", type=float, default=default.duration, help="excerpt seconds (default %(default)s)")
-    parser.add_argument("--offset", type=float, default=default.offset, help="excerpt start seconds (default %(default)s)")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786")
+    parser.add_argument("--duration", type=positive_float, default=default.duration, help="excerpt seconds (default %(default)s)")
+    parser.add_argument("--offset", type=non_negative_float, default=default.offset, help="excerpt start seconds (default %(default)s)")
+    parser.add_argument("--jobs", type=positive_int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--scheduler", type=scheduler_address, default=None, metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,14 +27,16 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from core.audio_index import LabelsError, read_labels, scan_folder
-    from core.feature_store import FeatureStore
+    from core.feature_store import FeatureStore, check_scheduler
     from core.features import FeatureSettings
 
     source = Path(args.source)
     try:
         found = read_labels(source) if source.suffix.lower() == ".csv" else scan_folder(source)
-    except (LabelsError, FileNotFoundError) as err:
-        print(f"error: {err}")
+        if args.scheduler:
+            check_scheduler(args.scheduler)
+    except (LabelsError, FileNotFoundError, ConnectionError) as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
     settings = FeatureSettings(kind=args.kind, duration=args.duration, offset=args.offset)
     store = FeatureStore(args.store, settings)

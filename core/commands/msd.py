@@ -8,12 +8,14 @@ HELP = "read MSD metadata (summary file, subset folder, track file or seed CSV) 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from core.argtypes import output_file, unit_float
+
     parser.add_argument("path", help="msd_summary_file.h5, a subset folder (A/B/C/TR*.h5), a TR*.h5 file or a seed CSV")
-    parser.add_argument("--min-key-confidence", type=float, default=0.75, metavar="X",
+    parser.add_argument("--min-key-confidence", type=unit_float, default=0.75, metavar="X",
                         help="keep tracks with key_confidence >= X (default 0.75, as the seed)")
-    parser.add_argument("--min-mode-confidence", type=float, default=0.75, metavar="Y",
+    parser.add_argument("--min-mode-confidence", type=unit_float, default=0.75, metavar="Y",
                         help="keep tracks with mode_confidence >= Y (default 0.75, as the seed)")
-    parser.add_argument("--out", metavar="FILE.csv", help="write the selection with the seed's columns")
+    parser.add_argument("--out", type=output_file, metavar="FILE.csv", help="write the selection with the seed's columns")
 
 
 def run(args: argparse.Namespace) -> int:

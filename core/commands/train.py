@@ -12,6 +12,7 @@ _SETTINGS = ("model", "loss", "optimizer", "lr", "momentum", "epochs", "batch_si
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from core.argtypes import fraction, non_negative_float, open_fraction, output_folder, positive_float, positive_int
     from core.models import BUILDERS
     from core.training import PRESETS
 
@@ -20,23 +21,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "model on a generated corpus); default keynet")
     parser.add_argument("--model", choices=sorted(BUILDERS))
     parser.add_argument("--representation", help="feature representation name (recorded in the config)")
-    parser.add_argument("--width", type=int, help="filters in the first block of keynet or eqkey (more: slower, "
+    parser.add_argument("--width", type=positive_int, help="filters in the first block of keynet or eqkey (more: slower, "
                                                     "more capacity)")
     parser.add_argument("--loss", choices=["categorical_crossentropy", "mse"])
     parser.add_argument("--optimizer", choices=["adam", "sgd"])
-    parser.add_argument("--lr", type=float)
-    parser.add_argument("--momentum", type=float)
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", dest="batch_size", type=int)
+    parser.add_argument("--lr", type=positive_float)
+    parser.add_argument("--momentum", type=non_negative_float)
+    parser.add_argument("--epochs", type=positive_int)
+    parser.add_argument("--batch-size", dest="batch_size", type=positive_int)
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="random transposition per example (label follows)")
     parser.add_argument("--data", help="'corpus' (the bundled corpus, default), 'synth:RECIPE' (a corpus made by "
                                         "`corpus --recipe`), 'labels:FILE.csv' (any file,key labelled audio, read "
                                         "through the feature store) or 'synthetic:N'")
     parser.add_argument("--split-seed", dest="split_seed", type=int)
-    parser.add_argument("--test-fraction", dest="test_fraction", type=float)
-    parser.add_argument("--val-fraction", dest="val_fraction", type=float)
-    parser.add_argument("--ship", metavar="DIR", help="copy the finished run to DIR (e.g. models/keynet-default)")
+    parser.add_argument("--test-fraction", dest="test_fraction", type=open_fraction)
+    parser.add_argument("--val-fraction", dest="val_fraction", type=fraction)
+    parser.add_argument("--ship", type=output_folder, metavar="DIR",
+                        help="copy the finished run to DIR (e.g. models/eqkey-default)")
     parser.add_argument("--config", metavar="JSON", help="a whole RunConfig as JSON (overrides everything else)")
 
 

@@ -108,3 +108,34 @@ def test_a_deep_link_to_a_fresh_server_shows_the_app_navigation(page, tmp_path):
         nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
         assert "Home" in nav and "Predict" in nav, nav
         assert page.locator("h1").first.inner_text().endswith("Predict a song")
+
+
+def test_the_same_song_again_after_download_and_a_window_change(page, app_url, tmp_path):
+    """A cached analysis replays: Download, a window change and back, the same file uploaded again."""
+    from tests.audio_fixtures import write_key_audio
+
+    song = write_key_audio(tmp_path / "again.wav", "E minor", seconds=6.0)
+    page.goto(f"{app_url}/predict?{urlencode({'pr_model': 'template:krumhansl', 'pr_window': '5'})}")
+    wait_for_app(page)
+    upload = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+
+    def shows_the_key():
+        page.wait_for_selector('[data-testid="stMetric"]:has-text("Camelot")', timeout=120_000)
+        wait_for_app(page, 120_000)
+        assert page.locator(ERROR).count() == 0 and page.locator('[data-testid="stAlert"]').count() == 0
+        assert _metric(page, "Key") == "E minor"
+
+    upload.set_input_files(str(song))
+    shows_the_key()
+    with page.expect_download() as download:
+        page.get_by_text("Download JSON").click()
+    assert download.value.suggested_filename == "again-key.json"
+    wait_for_app(page)
+    shows_the_key()
+    slider = page.get_by_role("slider")
+    slider.press("ArrowRight")
+    wait_for_app(page, 120_000)
+    slider.press("ArrowLeft")
+    shows_the_key()
+    upload.set_input_files(str(song))
+    shows_the_key()
