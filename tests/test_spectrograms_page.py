@@ -9,7 +9,7 @@ from core.corpus import build_corpus
 from core.keys import CLASS_NAMES, Key
 from core.spectrograms import features
 
-PAGE = str(paths.ROOT / "views" / "spectrograms.py")
+PAGE = str(paths.ROOT / "pages" / "spectrograms_page.py")
 
 
 @pytest.fixture(scope="module")
