@@ -42,6 +42,18 @@ def test_moving_a_slider_changes_the_counts(catalog_path):
     assert _metrics(app)["Selected"] == str(_expected(catalog_path, min_key_confidence=0.3, min_mode_confidence=0.95))
 
 
+def test_confidences_exactly_at_the_threshold_are_left_out(tmp_path):
+    frame = make_catalog_frame(4)
+    frame["key_confidence"] = [0.75, 0.76, 0.8, 0.75]
+    frame["mode_confidence"] = [0.8, 0.76, 0.75, 0.75]
+    app = _open(ds_src=str(msd.write_summary(tmp_path / "s.h5", frame)))
+    assert _metrics(app)["Selected"] == "1" and app.dataframe[0].value["track_id"].tolist() == [frame.track_id[1]]
+    assert app.slider(key="ds_kc").label == "Key confidence above" and "above" in app.slider(key="ds_mc").label
+    app.slider(key="ds_kc").set_value(0.74).run()
+    app.slider(key="ds_mc").set_value(0.74).run()
+    assert _metrics(app)["Selected"] == "4"
+
+
 def test_query_parameters_restore_the_view(catalog_path):
     app = _open(ds_src=catalog_path, ds_kc="0.2", ds_mc="0.4", ds_keys="0,7", ds_modes="1", ds_q="Artist 1")
     assert not app.exception and not app.warning

@@ -65,13 +65,24 @@ def test_seed_csv_is_read_and_written(tmp_path, summary_file):
                              "--min-key-confidence", "0.5", "--min-mode-confidence", "0.6", "--out", str(out)],
                             capture_output=True, text=True, check=True)
     catalog = read_catalog(summary_file)
-    expected = ((catalog.key_confidence >= 0.5) & (catalog.mode_confidence >= 0.6)).sum()
+    expected = ((catalog.key_confidence > 0.5) & (catalog.mode_confidence > 0.6)).sum()
     assert f"tracks: {len(catalog)}" in result.stdout
-    assert f"selected (key_confidence >= 0.5, mode_confidence >= 0.6): {expected}" in result.stdout
+    assert f"selected (key_confidence > 0.5, mode_confidence > 0.6): {expected}" in result.stdout
     written = pd.read_csv(out, index_col=0)
     assert list(written.columns) == msd.SEED_CSV_COLUMNS and len(written) == expected
     again = read_catalog(out)
     assert sorted(again["track_id"]) == sorted(written["track_id"])
+
+
+def test_cli_and_its_csv_leave_out_confidences_exactly_at_the_threshold(tmp_path):
+    frame = make_catalog_frame(5)
+    frame["key_confidence"] = [0.75, 0.751, 0.8, 0.75, 0.9]
+    frame["mode_confidence"] = [0.8, 0.751, 0.75, 0.75, 0.9]
+    summary, out = msd.write_summary(tmp_path / "s.h5", frame), tmp_path / "sel.csv"
+    result = subprocess.run([sys.executable, "-m", "core", "msd", str(summary), "--out", str(out)],
+                            capture_output=True, text=True, check=True)
+    assert "selected (key_confidence > 0.75, mode_confidence > 0.75): 2" in result.stdout
+    assert pd.read_csv(out, index_col=0)["track_id"].tolist() == frame["track_id"].iloc[[1, 4]].tolist()
 
 
 def _broken_files(tmp_path, summary_file):
