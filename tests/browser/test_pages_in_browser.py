@@ -11,6 +11,7 @@ from tests.browser.conftest import ROOT, dashboard, wait_for_app
 from tests.conftest import make_catalog_frame
 
 ERROR = '[data-testid="stException"]'
+NAV = '[data-testid="stSidebarNav"]'
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def catalog_path(tmp_path_factory):
 def _nav_paths(page, app_url):
     page.goto(app_url)
     wait_for_app(page)
-    links = page.locator('[data-testid="stSidebarNav"] a')
+    links = page.locator(f"{NAV} a")
     hrefs = (links.nth(i).get_attribute("href") or "" for i in range(links.count()))
     return sorted({href.removeprefix(app_url).strip("/") for href in hrefs})  # "" is the home page
 
@@ -108,3 +109,23 @@ def test_a_deep_link_to_a_fresh_server_shows_the_app_navigation(page, tmp_path):
         nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
         assert "Home" in nav and "Predict" in nav, nav
         assert page.locator("h1").first.inner_text().endswith("Predict a song")
+
+
+def test_every_page_url_opened_first_on_a_fresh_server_gets_the_app(page, app_url, tmp_path):
+    paths = _nav_paths(page, app_url)
+    app_nav = page.locator(NAV).inner_text()
+    assert len(paths) == 6, paths  # home and the five pages
+    for path in paths:
+        page.goto(f"{app_url}/{path}")
+        wait_for_app(page)
+        heading = page.locator("h1").first.inner_text()
+        home = tmp_path / (path or "home")
+        home.mkdir()
+        with dashboard(home) as url:  # this URL is the first request the server gets
+            page.goto(f"{url}/{path}")
+            wait_for_app(page)
+            assert page.locator(NAV).inner_text() == app_nav, f"{path!r}: not the app's navigation"
+            assert page.locator("h1").first.inner_text() == heading, f"{path!r}: another page ran"
+            layout = page.locator('[data-testid="stAppViewContainer"]').get_attribute("data-layout")
+            assert (page.title(), layout) == ("Keyscope", "wide"), f"{path!r}: not app.py's page config"
+            assert page.locator(ERROR).count() == 0, f"{path!r} shows an exception"
