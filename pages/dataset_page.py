@@ -6,7 +6,7 @@ from core import paths
 from core.catalog import DEFAULT_MIN_CONFIDENCE, Selection, class_counts, confidence_histogram, select, year_bounds
 from core.keys import MODE_NAMES, SHARP_NAMES
 from core.audio_index import LabelsError
-from core.msd import MSDError, seed_selection
+from core.msd import SEED_CSV_COLUMNS, MSDError, seed_selection
 from core.urlstate import Param
 from ui.data import load_catalog, load_catalog_with_audio
 from ui.url import read_view, seed_widgets, write_view
@@ -128,7 +128,9 @@ pages = max(1, -(-len(selected) // PAGE_SIZE))
 state.ds_page = min(state.ds_page, pages)
 page = st.number_input(f"Page (of {pages:,}, {PAGE_SIZE} rows each)", 1, pages, key="ds_page")
 shown = selected.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-st.dataframe(shown.drop(columns=["class_index", "audio_path"], errors="ignore"), hide_index=True, width="stretch")
+table = shown.drop(columns=["class_index", "audio_path"], errors="ignore")
+lead = SEED_CSV_COLUMNS[:4]  # key, key_confidence, mode, mode_confidence first, as the seed's CSV
+st.dataframe(table[lead + [c for c in table.columns if c not in lead]], hide_index=True, width="stretch")
 st.download_button(
     "Download the selection (CSV, the seed's columns)",
     selection_csv(source, audio, selection),

@@ -90,6 +90,7 @@ def test_table_is_paged(tmp_path):
     app.number_input(key="ds_page").set_value(12).run()
     last_page = app.dataframe[0].value
     assert len(last_page) == 100 and set(last_page["track_id"]).isdisjoint(first_page["track_id"])
+    assert list(first_page.columns[:6]) == ["key", "key_confidence", "mode", "mode_confidence", "track_id", "song_id"]
     assert app.query_params["ds_page"] == "12"
 
 
