@@ -13,15 +13,19 @@ import pandas as pd
 
 from core.keys import ALL_KEYS
 
-DEFAULT_MIN_CONFIDENCE = 0.75  # the seed's songs_conf=75 selection
+DEFAULT_MIN_CONFIDENCE = 0.75  # the seed's songs_conf=75 selection: both confidences above 0.75
 
 
 @dataclass(frozen=True)
 class Selection:
-    """What to keep from a catalog; ``None`` means no constraint."""
+    """What to keep from a catalog; ``None`` means no constraint.
 
-    min_key_confidence: float = DEFAULT_MIN_CONFIDENCE
-    min_mode_confidence: float = DEFAULT_MIN_CONFIDENCE
+    The confidence bounds are strict, as the seed's filter: a track is kept when its
+    confidence is *above* the bound (0.750 is left out at 0.75).
+    """
+
+    min_key_confidence: float = DEFAULT_MIN_CONFIDENCE  # keep key_confidence > this
+    min_mode_confidence: float = DEFAULT_MIN_CONFIDENCE  # keep mode_confidence > this
     keys: Sequence[int] | None = None  # MSD key numbers 0..11
     modes: Sequence[int] | None = None  # 1 major, 0 minor
     years: tuple[int, int] | None = None  # inclusive; tracks with year 0 (unknown) are kept
@@ -29,8 +33,8 @@ class Selection:
     audio_only: bool = False  # keep tracks with audio (needs the has_audio column of attach_audio)
 
     def mask(self, frame: pd.DataFrame) -> pd.Series:
-        keep = (frame["key_confidence"] >= self.min_key_confidence) & (
-            frame["mode_confidence"] >= self.min_mode_confidence
+        keep = (frame["key_confidence"] > self.min_key_confidence) & (
+            frame["mode_confidence"] > self.min_mode_confidence
         )
         if self.keys:
             keep &= frame["key"].isin(list(self.keys))

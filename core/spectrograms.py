@@ -13,7 +13,8 @@ import numpy as np
 from core import paths
 from core.corpus import CLIP_SECONDS
 from core.feature_store import FeatureStore
-from core.features import FeatureSettings
+from core.features import SEED_SIZE, FeatureSettings
+from core.keys import SHARP_NAMES
 
 REPRESENTATIONS = {
     "stft162": "log-magnitude linear STFT as the capstone's 162x162 grayscale input",
@@ -43,7 +44,23 @@ def mean_chroma(chromas: list[np.ndarray]) -> np.ndarray:
     return total / total.sum()
 
 
-def to_image(array: np.ndarray) -> np.ndarray:
-    """Scale to 0..1 and flip so that low frequencies are at the bottom, for ``st.image``."""
-    lo, hi = float(array.min()), float(array.max())
-    return np.flipud((array - lo) / (hi - lo if hi > lo else 1.0))
+def axes(representation: str, frames: int) -> tuple[np.ndarray, list[int], list[str]]:
+    """``(seconds at each frame, frequency-axis rows, their note names)`` for a representation's
+    features: each C on the constant-Q rows, each pitch class on chroma, each A from A4 on the
+    linear STFT (whose bins are ``extract``'s: ``n_fft = 2 * (SEED_SIZE - 1)``, 162 frames per clip)."""
+    import librosa
+
+    s = settings(representation)
+    if representation == "chroma":
+        return librosa.frames_to_time(np.arange(frames), sr=s.sample_rate, hop_length=s.hop), list(range(12)), \
+            list(SHARP_NAMES)
+    if representation == "stft162":
+        hop = s.n_samples // SEED_SIZE
+        hz_per_row = s.sample_rate / (2 * (SEED_SIZE - 1))
+        notes = [f"A{octave}" for octave in range(4, 10) if 440 * 2 ** (octave - 4) / hz_per_row < SEED_SIZE]
+        rows = [int(round(librosa.note_to_hz(note) / hz_per_row)) for note in notes]
+    else:
+        hop, per_octave = s.hop, 12 * s.bins_per_semitone
+        rows = list(range(0, s.n_bins, per_octave))  # fmin is a C: every octave's first row is a C
+        notes = [librosa.hz_to_note(s.fmin * 2 ** (row / per_octave)) for row in rows]
+    return librosa.frames_to_time(np.arange(frames), sr=s.sample_rate, hop_length=hop), rows, notes

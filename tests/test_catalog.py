@@ -12,9 +12,18 @@ def _catalog(n=500):
 def test_confidence_thresholds():
     catalog = _catalog()
     default = select(catalog)
-    assert len(default) == ((catalog.key_confidence >= 0.75) & (catalog.mode_confidence >= 0.75)).sum()
+    assert len(default) == ((catalog.key_confidence > 0.75) & (catalog.mode_confidence > 0.75)).sum()
     assert len(select(catalog, Selection(0.0, 0.0))) == len(catalog)
     assert len(select(catalog, Selection(0.9, 0.9))) < len(default)
+
+
+def test_confidence_thresholds_are_strict_as_the_seed():
+    catalog = _catalog(6)
+    catalog["key_confidence"] = [0.75, 0.751, 0.749, 0.9, 0.75, 1.0]
+    catalog["mode_confidence"] = [0.9, 0.9, 0.9, 0.75, 0.75, 0.751]
+    assert select(catalog).index.tolist() == [1, 5]  # exactly 0.750 is out, in either field
+    assert select(catalog, Selection(0.749, 0.749)).index.tolist() == [0, 1, 3, 4, 5]
+    assert select(catalog, Selection(1.0, 0.0)).empty
 
 
 def test_key_mode_year_and_text_filters():

@@ -7,7 +7,7 @@ from core.catalog import Selection, select
 from tests.audio_fixtures import write_key_audio
 from tests.conftest import make_catalog_frame
 
-PAGE = "../views/dataset.py"
+PAGE = "../pages/dataset_page.py"
 
 
 @pytest.fixture
@@ -40,6 +40,18 @@ def test_moving_a_slider_changes_the_counts(catalog_path):
     assert app.query_params["ds_kc"] == "0.3"
     app.slider(key="ds_mc").set_value(0.95).run()
     assert _metrics(app)["Selected"] == str(_expected(catalog_path, min_key_confidence=0.3, min_mode_confidence=0.95))
+
+
+def test_confidences_exactly_at_the_threshold_are_left_out(tmp_path):
+    frame = make_catalog_frame(4)
+    frame["key_confidence"] = [0.75, 0.76, 0.8, 0.75]
+    frame["mode_confidence"] = [0.8, 0.76, 0.75, 0.75]
+    app = _open(ds_src=str(msd.write_summary(tmp_path / "s.h5", frame)))
+    assert _metrics(app)["Selected"] == "1" and app.dataframe[0].value["track_id"].tolist() == [frame.track_id[1]]
+    assert app.slider(key="ds_kc").label == "Key confidence above" and "above" in app.slider(key="ds_mc").label
+    app.slider(key="ds_kc").set_value(0.74).run()
+    app.slider(key="ds_mc").set_value(0.74).run()
+    assert _metrics(app)["Selected"] == "4"
 
 
 def test_query_parameters_restore_the_view(catalog_path):
@@ -78,6 +90,7 @@ def test_table_is_paged(tmp_path):
     app.number_input(key="ds_page").set_value(12).run()
     last_page = app.dataframe[0].value
     assert len(last_page) == 100 and set(last_page["track_id"]).isdisjoint(first_page["track_id"])
+    assert list(first_page.columns[:6]) == ["key", "key_confidence", "mode", "mode_confidence", "track_id", "song_id"]
     assert app.query_params["ds_page"] == "12"
 
 

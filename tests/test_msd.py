@@ -59,19 +59,60 @@ def test_unicode_and_long_strings_survive(tmp_path):
     assert catalog.loc[1, "title"] == "x" * 1024  # the MSD's fixed width
 
 
+def test_every_storage_of_the_tables_reads_the_same(tmp_path):
+    frame = make_catalog_frame(1500, seed=4)  # several chunks, the last one partial
+    frame.loc[7, "title"] = "Björk\x00"  # trailing NUL: padding, dropped
+    original = msd.write_summary(tmp_path / "s.h5", frame)
+    expected = read_catalog(original)
+    assert expected.loc[7, "title"] == "Björk"
+    storages = {"contiguous": {}, "deflate": {"chunks": (100,), "compression": "gzip"},
+                "shuffle+lzf": {"chunks": (64,), "compression": "lzf", "shuffle": True},
+                "big-endian": {"chunks": (256,), "compression": "gzip", "shuffle": True}}
+    for name, options in storages.items():
+        copy = tmp_path / f"{name}.h5"
+        with h5py.File(original) as source, h5py.File(copy, "w") as target:
+            for table in msd.TABLES:
+                data = source[f"/{table}/songs"][:]
+                if name == "big-endian":
+                    data = data.astype(data.dtype.newbyteorder(">"))
+                target.create_dataset(f"/{table}/songs", data=data, **options)
+        pd.testing.assert_frame_equal(read_catalog(copy), expected, check_exact=True, obj=name)
+
+
+def test_bytes_that_are_not_utf8_are_replaced(tmp_path):
+    path = msd.write_summary(tmp_path / "s.h5", make_catalog_frame(3))
+    with h5py.File(path, "r+") as handle:
+        songs = handle["/metadata/songs"]
+        rows = songs[:]
+        rows["title"][1] = b"caf\xe9"
+        songs[:] = rows
+    assert read_catalog(path)["title"].tolist() == ["Song number 0", "caf\ufffd", "Song number 2"]
+
+
 def test_seed_csv_is_read_and_written(tmp_path, summary_file):
     out = tmp_path / "sel.csv"
     result = subprocess.run([sys.executable, "-m", "core", "msd", str(summary_file),
                              "--min-key-confidence", "0.5", "--min-mode-confidence", "0.6", "--out", str(out)],
                             capture_output=True, text=True, check=True)
     catalog = read_catalog(summary_file)
-    expected = ((catalog.key_confidence >= 0.5) & (catalog.mode_confidence >= 0.6)).sum()
+    expected = ((catalog.key_confidence > 0.5) & (catalog.mode_confidence > 0.6)).sum()
     assert f"tracks: {len(catalog)}" in result.stdout
-    assert f"selected (key_confidence >= 0.5, mode_confidence >= 0.6): {expected}" in result.stdout
+    assert f"selected (key_confidence > 0.5, mode_confidence > 0.6): {expected}" in result.stdout
     written = pd.read_csv(out, index_col=0)
     assert list(written.columns) == msd.SEED_CSV_COLUMNS and len(written) == expected
     again = read_catalog(out)
     assert sorted(again["track_id"]) == sorted(written["track_id"])
+
+
+def test_cli_and_its_csv_leave_out_confidences_exactly_at_the_threshold(tmp_path):
+    frame = make_catalog_frame(5)
+    frame["key_confidence"] = [0.75, 0.751, 0.8, 0.75, 0.9]
+    frame["mode_confidence"] = [0.8, 0.751, 0.75, 0.75, 0.9]
+    summary, out = msd.write_summary(tmp_path / "s.h5", frame), tmp_path / "sel.csv"
+    result = subprocess.run([sys.executable, "-m", "core", "msd", str(summary), "--out", str(out)],
+                            capture_output=True, text=True, check=True)
+    assert "selected (key_confidence > 0.75, mode_confidence > 0.75): 2" in result.stdout
+    assert pd.read_csv(out, index_col=0)["track_id"].tolist() == frame["track_id"].iloc[[1, 4]].tolist()
 
 
 def _broken_files(tmp_path, summary_file):

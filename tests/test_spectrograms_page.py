@@ -1,15 +1,16 @@
 """The Spectrograms page, driven with Streamlit's AppTest on a tiny rendered corpus."""
 from __future__ import annotations
 
+import plotly.io
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import paths
 from core.corpus import build_corpus
 from core.keys import CLASS_NAMES, Key
-from core.spectrograms import features
+from core.spectrograms import axes, features
 
-PAGE = str(paths.ROOT / "views" / "spectrograms.py")
+PAGE = str(paths.ROOT / "pages" / "spectrograms_page.py")
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,16 @@ def test_representations_come_from_the_feature_store_once(corpus, cache):
         features([clip], "mel")
 
 
+def test_axes_name_seconds_and_notes_for_each_representation():
+    for representation, frames in (("logspec", 76), ("chroma", 76), ("stft162", 162)):
+        times, rows, notes = axes(representation, frames)
+        assert len(times) == frames and times[0] == 0 and times[-1] == pytest.approx(15.0, abs=0.3)
+        assert rows == sorted(rows) and len(rows) == len(notes)
+    assert axes("chroma", 10)[2] == ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+    _, rows, notes = axes("stft162", 162)
+    assert notes[:2] == ["A4", "A5"] and rows[1] == pytest.approx(2 * rows[0], abs=1)  # linear: an octave doubles
+
+
 def test_picking_a_class_shows_its_clips_and_profile_and_goes_into_the_url(app):
     at = app()
     assert not at.exception and not at.warning
@@ -58,7 +69,10 @@ def test_picking_a_class_shows_its_clips_and_profile_and_goes_into_the_url(app):
     assert not at.exception
     assert [s.value for s in at.subheader] == ["F# minor"]
     assert at.query_params["sp_class"] == str(Key.parse("F# minor").index)
-    assert len(at.get("image")) == 1 and len(at.get("audio")) == 1  # one clip per class in this corpus
+    assert len(at.get("plotly_chart")) == 1 and len(at.get("audio")) == 1  # one clip per class in this corpus
+    figure = plotly.io.from_json(at.get("plotly_chart")[0].proto.spec)
+    assert figure.layout.xaxis.title.text == "time (s)"
+    assert list(figure.layout.yaxis.ticktext) == ["C1", "C2", "C3", "C4", "C5", "C6"]  # logspec: each C
     assert len(at.get("vega_lite_chart")) == 1
 
 
@@ -94,5 +108,5 @@ def test_two_tracks_side_by_side_and_an_unknown_track_warns(app, corpus):
     assert not at.exception
     assert at.selectbox(key="sp_ta").value == track and at.selectbox(key="sp_tb").value == ""
     assert "TRNOSUCHTRACK0000" in " ".join(w.value for w in at.warning)
-    assert len(at.get("image")) == 2  # the class gallery's one clip and track A
+    assert len(at.get("plotly_chart")) == 2  # the class gallery's one clip and track A
     assert at.query_params["sp_ta"] == track and "sp_tb" not in at.query_params

@@ -12,9 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("path", help="msd_summary_file.h5, a subset folder (A/B/C/TR*.h5), a TR*.h5 file or a seed CSV")
     parser.add_argument("--min-key-confidence", type=unit_float, default=0.75, metavar="X",
-                        help="keep tracks with key_confidence >= X (default 0.75, as the seed)")
+                        help="keep tracks with key_confidence above X, strictly (default 0.75, as the seed)")
     parser.add_argument("--min-mode-confidence", type=unit_float, default=0.75, metavar="Y",
-                        help="keep tracks with mode_confidence >= Y (default 0.75, as the seed)")
+                        help="keep tracks with mode_confidence above Y, strictly (default 0.75, as the seed)")
     parser.add_argument("--out", type=output_file, metavar="FILE.csv", help="write the selection with the seed's columns")
 
 
@@ -36,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
     selected = select(catalog, Selection(args.min_key_confidence, args.min_mode_confidence))
     print(f"tracks: {len(catalog)}")
-    print(f"selected (key_confidence >= {args.min_key_confidence}, "
-          f"mode_confidence >= {args.min_mode_confidence}): {len(selected)}")
+    print(f"selected (key_confidence > {args.min_key_confidence}, "
+          f"mode_confidence > {args.min_mode_confidence}): {len(selected)}")
     if args.out:
         seed_selection(selected).to_csv(args.out)
         print(f"wrote {args.out}")

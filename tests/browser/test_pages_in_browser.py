@@ -11,6 +11,7 @@ from tests.browser.conftest import ROOT, dashboard, wait_for_app
 from tests.conftest import make_catalog_frame
 
 ERROR = '[data-testid="stException"]'
+NAV = '[data-testid="stSidebarNav"]'
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def catalog_path(tmp_path_factory):
 def _nav_paths(page, app_url):
     page.goto(app_url)
     wait_for_app(page)
-    links = page.locator('[data-testid="stSidebarNav"] a')
+    links = page.locator(f"{NAV} a")
     hrefs = (links.nth(i).get_attribute("href") or "" for i in range(links.count()))
     return sorted({href.removeprefix(app_url).strip("/") for href in hrefs})  # "" is the home page
 
@@ -49,7 +50,7 @@ def test_moving_the_confidence_slider_changes_the_count(page, app_url, catalog_p
     page.goto(f"{app_url}/dataset?{urlencode({'ds_src': str(catalog_path)})}")
     wait_for_app(page)
     before = _metric(page, "Selected")
-    thumb = page.get_by_role("slider", name="Minimum key confidence")
+    thumb = page.get_by_role("slider", name="Key confidence above")
     thumb.focus()
     for _ in range(30):
         page.keyboard.press("ArrowLeft")
@@ -58,7 +59,7 @@ def test_moving_the_confidence_slider_changes_the_count(page, app_url, catalog_p
     page.wait_for_url(re.compile(rf"ds_kc={value:g}\b"), timeout=30_000)
     wait_for_app(page)
     catalog = msd.read_catalog(catalog_path)
-    expected = ((catalog.key_confidence >= value) & (catalog.mode_confidence >= 0.75)).sum()
+    expected = ((catalog.key_confidence > value) & (catalog.mode_confidence > 0.75)).sum()
     after = _metric(page, "Selected")
     assert value < 0.75
     assert int(after.replace(",", "")) == expected > int(before.replace(",", ""))
@@ -69,11 +70,11 @@ def test_a_shared_link_restores_the_view(page, app_url, catalog_path):
     page.goto(f"{app_url}/dataset?{urlencode(params)}")
     wait_for_app(page)
     catalog = msd.read_catalog(catalog_path)
-    expected = ((catalog.key_confidence >= 0.3) & (catalog.mode_confidence >= 0.6)
+    expected = ((catalog.key_confidence > 0.3) & (catalog.mode_confidence > 0.6)
                 & catalog.artist_name.str.contains("Artist 2", case=False)).sum()
     assert _metric(page, "Selected") == f"{expected:,}"
-    assert float(page.get_by_role("slider", name="Minimum key confidence").input_value()) == 0.3
-    assert float(page.get_by_role("slider", name="Minimum mode confidence").input_value()) == 0.6
+    assert float(page.get_by_role("slider", name="Key confidence above").input_value()) == 0.3
+    assert float(page.get_by_role("slider", name="Mode confidence above").input_value()) == 0.6
     assert page.get_by_label("Artist or title contains").input_value() == "Artist 2"
 
 
@@ -139,3 +140,23 @@ def test_the_same_song_again_after_download_and_a_window_change(page, app_url, t
     shows_the_key()
     upload.set_input_files(str(song))
     shows_the_key()
+
+
+def test_every_page_url_opened_first_on_a_fresh_server_gets_the_app(page, app_url, tmp_path):
+    paths = _nav_paths(page, app_url)
+    app_nav = page.locator(NAV).inner_text()
+    assert len(paths) == 6, paths  # home and the five pages
+    for path in paths:
+        page.goto(f"{app_url}/{path}")
+        wait_for_app(page)
+        heading = page.locator("h1").first.inner_text()
+        home = tmp_path / (path or "home")
+        home.mkdir()
+        with dashboard(home) as url:  # this URL is the first request the server gets
+            page.goto(f"{url}/{path}")
+            wait_for_app(page)
+            assert page.locator(NAV).inner_text() == app_nav, f"{path!r}: not the app's navigation"
+            assert page.locator("h1").first.inner_text() == heading, f"{path!r}: another page ran"
+            layout = page.locator('[data-testid="stAppViewContainer"]').get_attribute("data-layout")
+            assert (page.title(), layout) == ("Keyscope", "wide"), f"{path!r}: not app.py's page config"
+            assert page.locator(ERROR).count() == 0, f"{path!r} shows an exception"

@@ -3,6 +3,7 @@ import os
 
 import altair as alt
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from core import paths
@@ -10,7 +11,7 @@ from core.corpus import clip_file
 from core.keys import CLASS_NAMES, SHARP_NAMES
 from core.msd import MSDError
 from core.profiles import profile
-from core.spectrograms import REPRESENTATIONS, features, mean_chroma, to_image
+from core.spectrograms import REPRESENTATIONS, axes, features, mean_chroma
 from core.urlstate import Param
 from ui.data import load_catalog
 from ui.url import read_view, seed_widgets, write_view
@@ -27,12 +28,29 @@ SCHEMA = {
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def image(path: str, representation: str, modified: float):
-    """The clip's features as an image; raises ValueError with the reason when the clip cannot be read."""
+def clip_features(path: str, representation: str, modified: float):
+    """The clip's features; raises ValueError with the reason when the clip cannot be read."""
     found, errors = features([path], representation)
     if path not in found:
         raise ValueError(errors.get(path, f"{path}: no features"))
-    return to_image(found[path])
+    return found[path]
+
+
+def show_clip(path: str, representation: str, caption: str, key: str) -> None:
+    """The clip's features over time (s) and notes, and its audio; an error line if it cannot be read."""
+    try:
+        array = clip_features(path, representation, _modified(path))
+    except ValueError as err:
+        st.error(str(err))
+        return
+    times, rows, notes = axes(representation, array.shape[1])
+    figure = go.Figure(go.Heatmap(z=array, x=times, colorscale="Magma", showscale=False,
+                                  hovertemplate="%{x:.1f} s<extra></extra>"))
+    figure.update_layout(title=caption, height=280, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                         xaxis_title="time (s)", yaxis={"tickvals": rows, "ticktext": notes,
+                                                        "title": "pitch class" if representation == "chroma" else "note"})
+    st.plotly_chart(figure, key=key)
+    st.audio(path)
 
 
 @st.cache_data(max_entries=48, show_spinner="Averaging the class's chroma (analysed once, then read from the feature store)…")
@@ -56,11 +74,7 @@ def show_class(catalog, index: int, representation: str, count: int, per_row: in
     for start in range(0, len(clips), per_row):
         for column, (path, title) in zip(st.columns(per_row), clips[start:start + per_row]):
             with column:
-                try:
-                    st.image(image(path, representation, _modified(path)), caption=title, width="stretch", clamp=True)
-                    st.audio(path)
-                except ValueError as err:
-                    st.error(str(err))
+                show_clip(path, representation, title, key=f"sp_clip_{index}_{path}")
     all_files = tuple(path for path, _ in clip_paths(catalog, index) if _modified(path))
     if not all_files:
         return
@@ -119,10 +133,5 @@ for column, name in zip(st.columns(2), ("sp_ta", "sp_tb")):
         track = st.selectbox("Track", choices, key=name, format_func=label)
         if track:
             path = str(clip_file(paths.DEFAULT_AUDIO_DIR, track, int(tracks.at[track, "class_index"])))
-            try:
-                st.image(image(path, st.session_state["sp_rep"], _modified(path)), caption=label(track),
-                         width="stretch", clamp=True)
-                st.audio(path)
-            except ValueError as err:
-                st.error(str(err))
+            show_clip(path, st.session_state["sp_rep"], label(track), key=f"sp_track_{name}")
 write_view({name: st.session_state[name] for name in SCHEMA}, SCHEMA)

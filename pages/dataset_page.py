@@ -6,7 +6,7 @@ from core import paths
 from core.catalog import DEFAULT_MIN_CONFIDENCE, Selection, class_counts, confidence_histogram, select, year_bounds
 from core.keys import MODE_NAMES, SHARP_NAMES
 from core.audio_index import LabelsError
-from core.msd import MSDError, seed_selection
+from core.msd import SEED_CSV_COLUMNS, MSDError, seed_selection
 from core.urlstate import Param
 from ui.data import load_catalog, load_catalog_with_audio
 from ui.url import read_view, seed_widgets, write_view
@@ -40,7 +40,7 @@ def selection_csv(source: str, audio: str, selection: Selection) -> bytes:
 
 st.title("🗂️ Dataset")
 st.caption("Million Song Dataset metadata: the Echo Nest's key and mode estimates with their confidences. "
-           "The capstone kept tracks with both confidences at 0.75 or more.")
+           "The capstone kept tracks with both confidences above 0.75.")
 view = read_view(SCHEMA)
 seed_widgets({k: v for k, v in view.items() if k != "ds_years"})
 
@@ -76,8 +76,11 @@ if "ds_years" not in st.session_state:
     st.session_state["ds_years"] = (max(lo_year, min(years[0], hi_year)), min(hi_year, max(years[1], lo_year)))
 
 left, right = st.columns(2)
-left.slider("Minimum key confidence", 0.0, 1.0, step=0.01, key="ds_kc")
-right.slider("Minimum mode confidence", 0.0, 1.0, step=0.01, key="ds_mc")
+STRICT = "strictly, as the seed did: at 0.75 a confidence of exactly 0.75 is left out"
+left.slider("Key confidence above", 0.0, 1.0, step=0.01, key="ds_kc",
+            help=f"Keep the tracks whose key confidence is above this value ({STRICT}).")
+right.slider("Mode confidence above", 0.0, 1.0, step=0.01, key="ds_mc",
+             help=f"Keep the tracks whose mode confidence is above this value ({STRICT}).")
 c1, c2, c3, c4, c5 = st.columns([3, 2, 3, 3, 2])
 c1.multiselect("Keys", list(range(12)), format_func=lambda k: SHARP_NAMES[k], key="ds_keys", placeholder="all keys")
 c2.multiselect("Modes", [1, 0], format_func=MODE_NAMES.get, key="ds_modes", placeholder="both")
@@ -125,7 +128,9 @@ pages = max(1, -(-len(selected) // PAGE_SIZE))
 state.ds_page = min(state.ds_page, pages)
 page = st.number_input(f"Page (of {pages:,}, {PAGE_SIZE} rows each)", 1, pages, key="ds_page")
 shown = selected.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-st.dataframe(shown.drop(columns=["class_index", "audio_path"], errors="ignore"), hide_index=True, width="stretch")
+table = shown.drop(columns=["class_index", "audio_path"], errors="ignore")
+lead = SEED_CSV_COLUMNS[:4]  # key, key_confidence, mode, mode_confidence first, as the seed's CSV
+st.dataframe(table[lead + [c for c in table.columns if c not in lead]], hide_index=True, width="stretch")
 st.download_button(
     "Download the selection (CSV, the seed's columns)",
     selection_csv(source, audio, selection),
