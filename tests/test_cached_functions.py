@@ -8,7 +8,7 @@ import pytest
 
 from core import paths
 
-FILES = sorted(p for folder in ("views", "pages", "ui") for p in (paths.ROOT / folder).glob("*.py"))
+FILES = sorted(p for folder in ("pages", "ui") for p in (paths.ROOT / folder).glob("*.py"))
 
 
 def cached_functions(tree: ast.AST):
@@ -37,9 +37,6 @@ def test_the_check_sees_the_defect_it_guards_against(tmp_path):
     assert problems(page) == ["f() takes unhashed argument _progress", "f() calls st.progress"]
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="views/runs.py belongs to the Runs page branch: "
-                                            "baseline() draws a progress bar inside a cached function"))
-    if p.stem.startswith("runs") else p for p in FILES], ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_cached_functions_take_and_make_no_elements(path):
     assert problems(path) == []
