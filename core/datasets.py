@@ -104,7 +104,7 @@ def load(spec: str, input_shape: tuple[int, int, int], seed: int = 0, representa
 def _labelled(csv_path: str, input_shape: tuple[int, int, int]) -> Dataset:
     """One semitone window (from the start) of each file of a labels CSV, through the feature store.
 
-    Files that cannot be decoded are left out with a warning naming them; each file is its own
+    Files that cannot be decoded are left out with a warning giving their lines; each file is its own
     group in the splits (a labels CSV says nothing of songs).
     """
     import os
@@ -123,9 +123,11 @@ def _labelled(csv_path: str, input_shape: tuple[int, int, int]) -> Dataset:
     with tqdm(total=len(labels), desc="features", unit="file", disable=None, leave=False) as bar:
         stored, errors = store.extract_files(labels["audio_path"], jobs=os.cpu_count() or 1,
                                              progress=lambda done, total: bar.update(done - bar.n))
-    if errors:
-        shown = "; ".join(list(errors.values())[:5])
-        warnings.warn(f"{len(errors)} file(s) of {csv_path} left out: {shown}", stacklevel=2)
+    if errors:  # by line number: the file names are the CSV's content
+        lines = [str(line) for line, f in enumerate(labels["audio_path"], start=2) if f in errors]
+        more = f" and {len(lines) - 10} more" if len(lines) > 10 else ""
+        warnings.warn(f"{len(errors)} file(s) of {csv_path} left out (not decodable audio): "
+                      f"line(s) {', '.join(lines[:10])}{more}", stacklevel=2)
     frame = labels[labels["audio_path"].isin(list(stored))]
     files = frame["audio_path"].to_numpy(dtype=str)
     return Dataset(StoreArray(store, [stored[f] for f in files], input_shape[1]),
