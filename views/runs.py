@@ -11,6 +11,7 @@ from core.evaluation import (evaluate_on_run_split, evaluate_run, first_layer_ac
                              run_folders, run_state, test_clip)
 from core.keys import Key
 from core.urlstate import Param
+from ui.settings import gate, policy
 from ui.url import read_view, seed_widgets, write_view
 
 st.title("📊 Runs")
@@ -46,7 +47,8 @@ def baseline(folder: str, stamp: float, name: str) -> dict:
         for i, item in enumerate(items):
             bar.progress(i / len(items), text=f"{name}: clip {i + 1}/{len(items)}")
             yield item
-    result = evaluate_on_run_split(folder, load_estimator(name), progress)
+    with gate(policy().workers).slot(on_wait=lambda ahead: bar.progress(0.0, text=f"Queued: {ahead} waiting…")):
+        result = evaluate_on_run_split(folder, load_estimator(name), progress)
     bar.empty()
     return result
 
