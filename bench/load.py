@@ -124,7 +124,7 @@ async def session(browser, url: str, song: Path, ready: asyncio.Event, start: as
         ready.set()
         await start.wait()
         began = time.monotonic()
-        await uploader.set_input_files(str(song))
+        await uploader.set_input_files(str(song), timeout=timeout_ms)
         await page.wait_for_selector('[data-testid="stMetric"]:has-text("Camelot")', timeout=timeout_ms)
         to_key = time.monotonic() - began
         await wait_idle(page, timeout_ms)
