@@ -1,7 +1,11 @@
 """Keyscope's entry point: navigation and the home page. Run ``streamlit run app.py``."""
 import streamlit as st
 
+from ui.settings import policy
+
 st.set_page_config(page_title="Keyscope", page_icon="🎼", layout="wide")
+if policy().public:  # an uncaught error shows a short note, never a traceback naming install paths
+    st.set_option("client.showErrorDetails", "none")
 
 
 def home() -> None:

@@ -8,12 +8,14 @@ from pathlib import Path
 import pandas as pd
 
 from core.keys import Key
+from core.scan import ScanLimit, find_files
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
 
 class LabelsError(ValueError):
-    """A labels CSV that cannot be used; the message names the file and the bad rows."""
+    """A labels CSV or audio folder that cannot be used; the message names the file and the bad rows
+    (by line number: it never repeats what the file holds)."""
 
 
 def scan_folder(root: str | Path) -> pd.DataFrame:
@@ -22,8 +24,12 @@ def scan_folder(root: str | Path) -> pd.DataFrame:
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such audio folder")
+    try:
+        files = find_files(root, AUDIO_EXTENSIONS)
+    except ScanLimit as err:
+        raise LabelsError(f"{root}: {err}") from None
     rows = []
-    for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()):
+    for path in files:
         row = {"track_id": path.stem, "audio_path": str(path), "key": pd.NA, "mode": pd.NA}
         if path.parent != root:
             try:
@@ -42,8 +48,8 @@ def read_labels(csv_path: str | Path) -> pd.DataFrame:
     csv_path = Path(csv_path)
     try:
         frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise LabelsError(f"{csv_path}: cannot read labels CSV ({err})") from None
+    except (OSError, ValueError):  # ParserError, EmptyDataError, UnicodeDecodeError are ValueErrors
+        raise LabelsError(f"{csv_path}: cannot read it as a labels CSV (a UTF-8 file,key table)") from None
     missing = {"file", "key"} - set(frame.columns)
     if missing:
         raise LabelsError(f"{csv_path}: needs columns file,key; missing {', '.join(sorted(missing))}")
@@ -54,10 +60,10 @@ def read_labels(csv_path: str | Path) -> pd.DataFrame:
         try:
             key = Key.parse(text)
         except ValueError:
-            problems.append(f"line {line}: unknown key {text!r}")
+            problems.append(f"line {line}: unknown key")
             continue
         if not path.is_file():
-            problems.append(f"line {line}: no such file {file!r}")
+            problems.append(f"line {line}: audio file not found")
             continue
         rows.append({"track_id": path.stem, "audio_path": str(path), "key": key.tonic, "mode": key.mode, "song": song})
     if problems:

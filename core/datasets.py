@@ -170,7 +170,7 @@ def _labelled(csv_paths: list[Path], input_shape: tuple[int, int, int], represen
     """One excerpt (from the start) of each file of labels CSVs, through the feature store: a semitone
     window, or :data:`TUNED_SECONDS` of tuned semitones.
 
-    Files that cannot be decoded are left out with a warning naming them; files are grouped in the
+    Files that cannot be decoded are left out with a warning giving their lines; files are grouped in the
     splits by the CSV's ``song`` column (each file its own song without one).
     """
     import os
@@ -192,9 +192,11 @@ def _labelled(csv_paths: list[Path], input_shape: tuple[int, int, int], represen
     with tqdm(total=len(labels), desc="features", unit="file", disable=None, leave=False) as bar:
         stored, errors = store.extract_files(labels["audio_path"], jobs=os.cpu_count() or 1,
                                              progress=lambda done, total: bar.update(done - bar.n))
-    if errors:
-        shown = "; ".join(list(errors.values())[:5])
-        warnings.warn(f"{len(errors)} file(s) of {csv_path} left out: {shown}", stacklevel=2)
+    if errors:  # by line number: the file names are the CSV's content
+        lines = [str(line) for line, f in enumerate(labels["audio_path"], start=2) if f in errors]
+        more = f" and {len(lines) - 10} more" if len(lines) > 10 else ""
+        warnings.warn(f"{len(errors)} file(s) of {csv_path} left out (not decodable audio): "
+                      f"line(s) {', '.join(lines[:10])}{more}", stacklevel=2)
     frame = labels[labels["audio_path"].isin(list(stored))]
     files = frame["audio_path"].to_numpy(dtype=str)
     return Dataset(StoreArray(store, [stored[f] for f in files], None if tuned else input_shape[1]),

@@ -27,6 +27,7 @@ from h5py import h5z
 
 from core.frame_cache import cached_frame
 from core.keys import ALL_KEYS
+from core.scan import ScanLimit, find_files
 
 MAXSTRLEN = 1024
 _S = f"S{MAXSTRLEN}"
@@ -86,7 +87,8 @@ _READER_VERSION = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:16]  # 
 
 
 class MSDError(Exception):
-    """A file that is missing, broken, or not in the MSD layout. The message names the file."""
+    """A file that is missing, broken, or not in the MSD layout. The message names the file, never
+    what it holds."""
 
 
 def read_catalog(path: str | os.PathLike, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
@@ -123,15 +125,15 @@ def with_key_columns(frame: pd.DataFrame) -> pd.DataFrame:
 def _read_h5(path: Path) -> pd.DataFrame:
     try:
         handle = h5py.File(path, "r")
-    except OSError as err:
-        raise MSDError(f"{path}: not a readable HDF5 file ({err})") from None
+    except OSError:
+        raise MSDError(f"{path}: not a readable HDF5 file") from None
     try:
         with handle:
             return _read_tables(handle, path)
     except MSDError:
         raise
-    except (OSError, KeyError, ValueError, TypeError, zlib.error) as err:
-        raise MSDError(f"{path}: broken or truncated MSD file ({err})") from None
+    except (OSError, KeyError, ValueError, TypeError, zlib.error):
+        raise MSDError(f"{path}: broken or truncated MSD file") from None
 
 
 def _read_tables(handle: h5py.File, path: Path) -> pd.DataFrame:
@@ -158,7 +160,7 @@ def _read_tables(handle: h5py.File, path: Path) -> pd.DataFrame:
                 columns[column].append(pa.array(values, pa.binary()) if column in TEXT_COLUMNS else values)
     frame = pd.DataFrame({c: _text(parts) if c in TEXT_COLUMNS else np.concatenate(parts) if parts
                           else np.array([]) for c, parts in columns.items()})
-    return _typed(frame)
+    return _typed(frame, path)
 
 
 def _blocks(dataset: h5py.Dataset, names: list[str]) -> Iterator[Mapping[str, np.ndarray]]:
@@ -224,26 +226,34 @@ def _text(parts: list[pa.Array]) -> pd.Series:
     return text.to_pandas()
 
 
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    for column in TEXT_COLUMNS:
-        frame[column] = frame[column].astype("string")
-    for column in ("key", "mode"):
-        frame[column] = frame[column].astype("int8")
-    frame["year"] = frame["year"].astype("int16")
-    for column in ("duration", "tempo", "loudness"):
-        frame[column] = frame[column].astype("float32")
-    for column in ("key_confidence", "mode_confidence"):  # compared with slider values: keep float64
-        frame[column] = frame[column].astype("float64")
+# Column types of the catalog (confidences stay float64: they are compared with slider values).
+_DTYPES = {**{c: "string" for c in TEXT_COLUMNS}, "key": "int8", "mode": "int8", "year": "int16",
+           "duration": "float32", "tempo": "float32", "loudness": "float32",
+           "key_confidence": "float64", "mode_confidence": "float64"}
+
+
+def _typed(frame: pd.DataFrame, path: Path | None = None) -> pd.DataFrame:
+    for column, dtype in _DTYPES.items():
+        try:
+            frame[column] = frame[column].astype(dtype)
+        except (ValueError, TypeError):  # pandas' own message would quote the bad value
+            raise MSDError(f"{path}: column {column} holds values of the wrong type") from None
     return frame
 
 
 def _read_tree(folder: Path, progress: Callable[[int, int], None] | None) -> pd.DataFrame:
-    files = sorted(folder.rglob("*.h5"))
+    try:
+        files = find_files(folder, [".h5"])
+    except ScanLimit as err:
+        raise MSDError(f"{folder}: {err}") from None
     if not files:
         raise MSDError(f"{folder}: no .h5 track files in this folder or below")
     frames = []
     for done, file in enumerate(files, 1):
-        frames.append(_read_h5(file))
+        try:
+            frames.append(_read_h5(file))
+        except MSDError as err:  # name the bad file inside the folder, not by its full path
+            raise MSDError(str(err).replace(str(file), f"{folder}: {file.relative_to(folder)}", 1)) from None
         if progress:
             progress(done, len(files))
     return pd.concat(frames, ignore_index=True)
@@ -252,8 +262,8 @@ def _read_tree(folder: Path, progress: Callable[[int, int], None] | None) -> pd.
 def _read_seed_csv(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path)
-    except (OSError, ValueError, pd.errors.ParserError) as err:
-        raise MSDError(f"{path}: not a readable CSV file ({err})") from None
+    except (OSError, ValueError):  # ParserError, EmptyDataError, UnicodeDecodeError are ValueErrors
+        raise MSDError(f"{path}: not a readable CSV file") from None
     missing = [c for c in SEED_CSV_COLUMNS if c not in frame.columns]
     if missing:
         raise MSDError(f"{path}: not a seed selection CSV (missing column(s) {', '.join(missing)})")
@@ -262,10 +272,7 @@ def _read_seed_csv(path: Path) -> pd.DataFrame:
                             ("loudness", np.nan)):
         if column not in frame.columns:
             frame[column] = default
-    try:
-        return _typed(frame[CATALOG_COLUMNS].copy())
-    except (ValueError, TypeError) as err:
-        raise MSDError(f"{path}: a column holds values of the wrong type ({err})") from None
+    return _typed(frame[CATALOG_COLUMNS].copy(), path)
 
 
 # -- writing ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,12 @@ from core.models import EQKEY_INPUT_SHAPE, KEYNET_INPUT_SHAPE, SEED_INPUT_SHAPE
 
 STATUSES = ("running", "finished", "failed", "stopped", "interrupted")
 STOP_FILE = "STOP"
+WATCH_FILE = "WATCHED"  # a page watching the run touches it; a run started with watched=True stops when it goes stale
+WATCH_TIMEOUT_S = 60.0
+
+
+class LimitError(ValueError):
+    """A run this server will not start now (too many running, too many epochs, too much data)."""
 
 
 @dataclass(frozen=True)
@@ -237,17 +244,55 @@ def check(config: RunConfig) -> None:
     datasets.check_spec(config.data, config.representation)
 
 
-def start_in_background(config: RunConfig) -> subprocess.Popen:
-    """Train in a separate ``python -m core train --config JSON`` process; output goes to ``train.log``."""
+def check_limits(config: RunConfig, max_runs: int, max_epochs: int, max_examples: int) -> None:
+    """Raise :class:`LimitError` saying why ``config`` may not start now: ``max_runs`` already running,
+    more than ``max_epochs`` epochs, or more than ``max_examples`` generated examples."""
+    if config.epochs > max_epochs:
+        raise LimitError(f"{config.epochs} epochs is over this server's limit of {max_epochs}")
+    if config.data.startswith("synthetic:"):
+        try:
+            n = int(config.data.split(":", 1)[1])
+        except ValueError:
+            n = 0  # datasets.load names the malformed spec
+        if n > max_examples:
+            raise LimitError(f"synthetic:{n} is over this server's limit of {max_examples:,} examples")
+    running = sum(run.state == "running" for run in list_runs())
+    if running >= max_runs:
+        raise LimitError(f"{running} run(s) are training already, this server's limit; wait or stop one")
+
+
+def keep_watching(run_id: str) -> None:
+    """Say that someone still watches the run (a run started ``watched`` stops when nobody does)."""
+    path = runs_dir() / run_id / WATCH_FILE
+    if path.exists():
+        path.touch()
+
+
+def _unwatched(folder: Path) -> bool:
+    try:
+        return time.time() - (folder / WATCH_FILE).stat().st_mtime > WATCH_TIMEOUT_S
+    except FileNotFoundError:
+        return False
+
+
+def start_in_background(config: RunConfig, watched: bool = False) -> subprocess.Popen:
+    """Train in a separate ``python -m core train --config JSON`` process; output goes to ``train.log``.
+
+    ``watched``: the run stops (resumable) when :func:`keep_watching` has not been called for
+    :data:`WATCH_TIMEOUT_S`. A thread waits for the process, so a finished one never lingers as a zombie.
+    """
     folder = runs_dir() / config.id
     check(config)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "train.log", "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "core", "train", "--config", json.dumps(config.to_dict())],
+        process = subprocess.Popen(
+            [sys.executable, "-m", "core", "train", "--config", json.dumps(config.to_dict()),
+             *(["--watched"] if watched else [])],
             cwd=paths.ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "KEYSCOPE_RUNS": str(runs_dir())},
         )
+    threading.Thread(target=process.wait, name=f"reap-{config.id}", daemon=True).start()
+    return process
 
 
 SHIPPED_FILES = ("config.json", "model.keras", "metrics.json", "history.csv", "predictions.csv", "data.json")
@@ -272,8 +317,9 @@ def ship(run: Run, dest: Path) -> Path:
 Progress = Callable[[int, int, dict[str, float]], None]
 
 
-def train(config: RunConfig, progress: Progress | None = None, verbose: int = 0) -> Run:
-    """Train ``config`` (or return its stored run at once). ``progress(epoch, epochs, logs)`` after each epoch."""
+def train(config: RunConfig, progress: Progress | None = None, verbose: int = 0, watched: bool = False) -> Run:
+    """Train ``config`` (or return its stored run at once). ``progress(epoch, epochs, logs)`` after each epoch.
+    ``watched``: stop (resumable) once :func:`keep_watching` goes quiet for :data:`WATCH_TIMEOUT_S`."""
     folder = runs_dir() / config.id
     check(config)
     folder.mkdir(parents=True, exist_ok=True)
@@ -284,6 +330,10 @@ def train(config: RunConfig, progress: Progress | None = None, verbose: int = 0)
             run.cached = True
             return run
         (folder / STOP_FILE).unlink(missing_ok=True)
+        if watched:
+            (folder / WATCH_FILE).touch()
+        else:
+            (folder / WATCH_FILE).unlink(missing_ok=True)
         _write_json(folder / "config.json", config.to_dict())
         status = {"state": "running", "epoch": 0, "epochs": config.epochs, "pid": os.getpid(),
                   "started": time.time(), "updated": time.time()}
@@ -366,6 +416,8 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
                 self.model.stop_training = True
 
         def on_train_batch_end(self, batch, logs=None):
+            if _unwatched(folder):
+                (folder / STOP_FILE).touch()
             if (folder / STOP_FILE).exists():
                 self.model.stop_training = True
 

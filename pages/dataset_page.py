@@ -3,12 +3,14 @@ import altair as alt
 import streamlit as st
 
 from core import paths
+from core.access import OutsideRoots
 from core.catalog import DEFAULT_MIN_CONFIDENCE, Selection, class_counts, confidence_histogram, select, year_bounds
 from core.keys import MODE_NAMES, SHARP_NAMES
 from core.audio_index import LabelsError
 from core.msd import SEED_CSV_COLUMNS, MSDError, seed_selection
 from core.urlstate import Param
 from ui.data import load_catalog, load_catalog_with_audio
+from ui.settings import policy
 from ui.url import read_view, seed_widgets, write_view
 
 PAGE_SIZE = 100
@@ -33,7 +35,7 @@ def catalog_of(source: str, audio: str):
     return load_catalog_with_audio(source or paths.DEFAULT_CATALOG, audio) if audio else catalog
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=8, ttl=600 if policy().public else None, show_spinner=False)
 def selection_csv(source: str, audio: str, selection: Selection) -> bytes:
     return seed_selection(select(catalog_of(source, audio), selection)).to_csv().encode()
 
@@ -58,7 +60,7 @@ audio_input = st.text_input(
 audio = audio_input or ("" if source else str(paths.DEFAULT_AUDIO_DIR))
 try:
     catalog = load_catalog(source or paths.DEFAULT_CATALOG)
-except MSDError as err:
+except (MSDError, OutsideRoots) as err:
     if not source:
         st.info("The bundled corpus is not built yet: run `python -m core corpus` to create it.")
     else:
@@ -70,73 +72,82 @@ except (LabelsError, OSError) as err:
     st.warning(f"No audio attached: {err}", icon="⚠️")
     audio = ""
 
-lo_year, hi_year = year_bounds(catalog)
-years = view["ds_years"] or (lo_year, hi_year)
-if "ds_years" not in st.session_state:
-    st.session_state["ds_years"] = (max(lo_year, min(years[0], hi_year)), min(hi_year, max(years[1], lo_year)))
 
-left, right = st.columns(2)
 STRICT = "strictly, as the seed did: at 0.75 a confidence of exactly 0.75 is left out"
-left.slider("Key confidence above", 0.0, 1.0, step=0.01, key="ds_kc",
-            help=f"Keep the tracks whose key confidence is above this value ({STRICT}).")
-right.slider("Mode confidence above", 0.0, 1.0, step=0.01, key="ds_mc",
-             help=f"Keep the tracks whose mode confidence is above this value ({STRICT}).")
-c1, c2, c3, c4, c5 = st.columns([3, 2, 3, 3, 2])
-c1.multiselect("Keys", list(range(12)), format_func=lambda k: SHARP_NAMES[k], key="ds_keys", placeholder="all keys")
-c2.multiselect("Modes", [1, 0], format_func=MODE_NAMES.get, key="ds_modes", placeholder="both")
-if lo_year < hi_year:
-    c3.slider("Year (unknown years always kept)", lo_year, hi_year, key="ds_years")
-c4.text_input("Artist or title contains", key="ds_q")
-c5.toggle("Only with audio", key="ds_wa", disabled=not audio, help="Keep the tracks whose audio was found.")
 
-state = st.session_state
-selection = Selection(state.ds_kc, state.ds_mc, state.ds_keys, state.ds_modes,
-                      tuple(state.ds_years) if lo_year < hi_year else None, state.ds_q, bool(audio and state.ds_wa))
-selected = select(catalog, selection)
 
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("Tracks in catalog", f"{len(catalog):,}")
-m2.metric("Selected", f"{len(selected):,}")
-m3.metric("Share", f"{len(selected) / max(len(catalog), 1):.1%}")
-m4.metric("Selected with audio", f"{int(selected['has_audio'].sum()):,}" if audio else "—")
+@st.fragment
+def filtered(catalog, source: str, audio: str) -> None:
+    """Filters, counts, charts and table: a slider move reruns this part only, not the whole page."""
+    lo_year, hi_year = year_bounds(catalog)
+    years = view["ds_years"] or (lo_year, hi_year)
+    if "ds_years" not in st.session_state:
+        st.session_state["ds_years"] = (max(lo_year, min(years[0], hi_year)), min(hi_year, max(years[1], lo_year)))
 
-counts = class_counts(selected)
-st.subheader("Tracks per key and mode")
-st.altair_chart(
-    alt.Chart(counts).mark_bar().encode(
-        x=alt.X("key_name:N", sort=list(counts["key_name"]), title="key-mode class (index 2·key+mode)"),
-        y=alt.Y("count:Q", title="tracks"),
-        color=alt.Color("mode_name:N", title="mode"),
-        tooltip=["key_name", "class_index", "count"],
-    ),
-    width="stretch",
-)
-st.subheader("Confidence of the selection")
-st.altair_chart(
-    alt.Chart(confidence_histogram(selected)).mark_bar().encode(
-        x=alt.X("bin_start:Q", bin=alt.Bin(binned=True, step=0.05), title="confidence"),
-        x2="bin_end:Q",
-        y=alt.Y("count:Q", title="tracks"),
-        column=alt.Column("field:N", title=None),
-        tooltip=["field", "bin_start", "count"],
-    ),
-    width="content",
-)
+    left, right = st.columns(2)
+    left.slider("Key confidence above", 0.0, 1.0, step=0.01, key="ds_kc",
+                help=f"Keep the tracks whose key confidence is above this value ({STRICT}).")
+    right.slider("Mode confidence above", 0.0, 1.0, step=0.01, key="ds_mc",
+                 help=f"Keep the tracks whose mode confidence is above this value ({STRICT}).")
+    c1, c2, c3, c4, c5 = st.columns([3, 2, 3, 3, 2])
+    c1.multiselect("Keys", list(range(12)), format_func=lambda k: SHARP_NAMES[k], key="ds_keys", placeholder="all keys")
+    c2.multiselect("Modes", [1, 0], format_func=MODE_NAMES.get, key="ds_modes", placeholder="both")
+    if lo_year < hi_year:
+        c3.slider("Year (unknown years always kept)", lo_year, hi_year, key="ds_years")
+    c4.text_input("Artist or title contains", key="ds_q")
+    c5.toggle("Only with audio", key="ds_wa", disabled=not audio, help="Keep the tracks whose audio was found.")
 
-st.subheader("Matching tracks")
-pages = max(1, -(-len(selected) // PAGE_SIZE))
-state.ds_page = min(state.ds_page, pages)
-page = st.number_input(f"Page (of {pages:,}, {PAGE_SIZE} rows each)", 1, pages, key="ds_page")
-shown = selected.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-table = shown.drop(columns=["class_index", "audio_path"], errors="ignore")
-lead = SEED_CSV_COLUMNS[:4]  # key, key_confidence, mode, mode_confidence first, as the seed's CSV
-st.dataframe(table[lead + [c for c in table.columns if c not in lead]], hide_index=True, width="stretch")
-st.download_button(
-    "Download the selection (CSV, the seed's columns)",
-    selection_csv(source, audio, selection),
-    file_name="selection.csv", mime="text/csv",
-)
+    state = st.session_state
+    selection = Selection(state.ds_kc, state.ds_mc, state.ds_keys, state.ds_modes,
+                          tuple(state.ds_years) if lo_year < hi_year else None, state.ds_q, bool(audio and state.ds_wa))
+    selected = select(catalog, selection)
 
-write_view({name: state[name] for name in SCHEMA if name in state} | {
-    "ds_years": None if tuple(state.get("ds_years", (lo_year, hi_year))) == (lo_year, hi_year) else tuple(state.ds_years),
-}, SCHEMA)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Tracks in catalog", f"{len(catalog):,}")
+    m2.metric("Selected", f"{len(selected):,}")
+    m3.metric("Share", f"{len(selected) / max(len(catalog), 1):.1%}")
+    m4.metric("Selected with audio", f"{int(selected['has_audio'].sum()):,}" if audio else "—")
+
+    counts = class_counts(selected)
+    st.subheader("Tracks per key and mode")
+    st.altair_chart(
+        alt.Chart(counts).mark_bar().encode(
+            x=alt.X("key_name:N", sort=list(counts["key_name"]), title="key-mode class (index 2·key+mode)"),
+            y=alt.Y("count:Q", title="tracks"),
+            color=alt.Color("mode_name:N", title="mode"),
+            tooltip=["key_name", "class_index", "count"],
+        ),
+        width="stretch",
+    )
+    st.subheader("Confidence of the selection")
+    st.altair_chart(
+        alt.Chart(confidence_histogram(selected)).mark_bar().encode(
+            x=alt.X("bin_start:Q", bin=alt.Bin(binned=True, step=0.05), title="confidence"),
+            x2="bin_end:Q",
+            y=alt.Y("count:Q", title="tracks"),
+            column=alt.Column("field:N", title=None),
+            tooltip=["field", "bin_start", "count"],
+        ),
+        width="content",
+    )
+
+    st.subheader("Matching tracks")
+    pages = max(1, -(-len(selected) // PAGE_SIZE))
+    state.ds_page = min(state.ds_page, pages)
+    page = st.number_input(f"Page (of {pages:,}, {PAGE_SIZE} rows each)", 1, pages, key="ds_page")
+    shown = selected.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    table = shown.drop(columns=["class_index", "audio_path"], errors="ignore")
+    lead = SEED_CSV_COLUMNS[:4]  # key, key_confidence, mode, mode_confidence first, as the seed's CSV
+    st.dataframe(table[lead + [c for c in table.columns if c not in lead]], hide_index=True, width="stretch")
+    st.download_button(
+        "Download the selection (CSV, the seed's columns)",
+        selection_csv(source, audio, selection),
+        file_name="selection.csv", mime="text/csv",
+    )
+
+    write_view({name: state[name] for name in SCHEMA if name in state} | {
+        "ds_years": None if tuple(state.get("ds_years", (lo_year, hi_year))) == (lo_year, hi_year) else tuple(state.ds_years),
+    }, SCHEMA)
+
+
+filtered(catalog, source, audio)

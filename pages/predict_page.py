@@ -8,12 +8,14 @@ import streamlit as st
 from core.audio import AudioError
 from core.predict import FORMATS, HOP_S, WINDOW_S, csv_rows, predict_song
 from core.urlstate import Param
+from ui.settings import gate, policy, show_error
 from ui.url import read_view, seed_widgets, write_view
 
 SCHEMA = {
     "pr_model": Param("str", "default"),
     "pr_window": Param("float", WINDOW_S, 5.0, 60.0),
 }
+LONG_S = 180.0  # baselines are off by default for longer files (each is another pass over the song)
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
@@ -23,12 +25,14 @@ def estimator(name: str):
 
 
 # Cached functions take and make no Streamlit elements (a cache hit replays none of them): the spinner is
-# Streamlit's own, shown only when the song is analysed.
-@st.cache_data(show_spinner="Analysing the song…", max_entries=64)
+# Streamlit's own, shown only when the song is analysed (a visitor queued at the gate waits in it too).
+@st.cache_data(show_spinner="Analysing the song…", max_entries=64, ttl=3600 if policy().public else None)
 def predict(data: bytes, filename: str, model: str, window_s: float) -> dict:
-    """Prediction dict, cached per (file content, name, model, window)."""
-    return predict_song(data, estimator(model), name=filename, window_s=window_s,
-                        hop_s=min(HOP_S, window_s)).to_dict()
+    """Prediction dict, cached per (file content, name, model, window); computed in a slot of the gate
+    all sessions share."""
+    with gate(policy().workers).slot():
+        return predict_song(data, estimator(model), name=filename, window_s=window_s,
+                            hop_s=min(HOP_S, window_s)).to_dict()
 
 
 def model_options(wanted: str) -> list[str]:
@@ -82,13 +86,14 @@ except AudioError as err:
     st.error(str(err))
     st.stop()
 except Exception as err:  # noqa: BLE001 - a model that cannot load or run is one message, the app stays up
-    st.error(f"Model {model!r} could not predict {upload.name}: {err}")
+    show_error(f"Model {model!r} could not predict {upload.name}.", err)
     st.stop()
 st.audio(data)
 show(result)
 
 baselines = [name for name in options if name.startswith("template:") and name != model]
-if baselines:
+if baselines and st.toggle("Compare with the template baselines", value=result["duration_s"] <= LONG_S,
+                           help=f"Off by default for files over {LONG_S / 60:.0f} min: each baseline reads the song again."):
     st.subheader("Baselines")
     rows = []
     for name in baselines:

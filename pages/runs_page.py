@@ -16,6 +16,7 @@ from core.keys import Key
 from core.metrics import headline
 from core.training import delete_run
 from core.urlstate import Param
+from ui.settings import gate, policy
 from ui.url import read_view, seed_widgets, write_view
 
 
@@ -73,7 +74,8 @@ def computed() -> dict:
 def once(key: tuple, label: str, compute: Callable[[Callable], dict]) -> dict:
     """``compute(progress)`` with a progress bar the first time ``key`` is asked for, then its stored result.
 
-    Not ``st.cache_data``: a progress bar updated inside a cached function breaks the cache's replay.
+    Not ``st.cache_data``: a progress bar updated inside a cached function breaks the cache's replay. The work
+    goes through the gate every session shares for heavy analyses.
     """
     store = computed()
     if key not in store:
@@ -85,7 +87,8 @@ def once(key: tuple, label: str, compute: Callable[[Callable], dict]) -> dict:
                 bar.progress(i / len(items), text=f"{label}: {i + 1}/{len(items)}")
                 yield item
         try:
-            store[key] = compute(progress)
+            with gate(policy().workers).slot(on_wait=lambda ahead: bar.progress(0.0, text=f"Queued: {ahead} waiting…")):
+                store[key] = compute(progress)
         finally:
             bar.empty()
     return store[key]

@@ -5,6 +5,7 @@ from core import training
 from core.metrics import headline
 from core.training import PRESETS, REPRESENTATIONS, RunConfig
 from core.urlstate import Param
+from ui.settings import policy
 from ui.url import read_view, seed_widgets, write_view
 
 DEFAULTS = {**RunConfig().to_dict(), **PRESETS["keynet"]}
@@ -54,12 +55,14 @@ def show_run(run: training.Run) -> None:
         left, right = st.columns(2)
         left.line_chart(history.set_index("epoch")[loss_cols], x_label="epoch", y_label="loss")
         right.line_chart(history.set_index("epoch")[acc_cols], x_label="epoch", y_label="accuracy")
-    st.caption(f"Folder: `{run.folder}`")
+    if not policy().public:  # a public page names no server paths
+        st.caption(f"Folder: `{run.folder}`")
 
 
 @st.fragment(run_every=2)
 def watch(run_id: str) -> None:
     """Polls the run folder while a background process trains."""
+    training.keep_watching(run_id)
     run = training.get_run(run_id)
     if run is None:
         st.info("Starting…")
@@ -113,9 +116,20 @@ if run is not None and run.state == "finished":
     show_run(run)
 elif run is not None and run.state == "running":
     watch(run.id)
+elif not (rules := policy()).training:
+    st.info("Training from the page is off on this public server; runs trained on the server "
+            "(`python -m core train`) appear here and on the Predict page.")
 else:
     if run is not None:
         st.info(f"Run `{run.id}` is {run.state}; starting it again resumes from its last epoch.")
+    keep = st.checkbox("Keep running after I leave this page", key="tr_keep",
+                       help=f"Otherwise the run stops (resumable) about {training.WATCH_TIMEOUT_S:.0f} s after "
+                            "nobody watches it any more.")
     if st.button("▶ Start training", type="primary", key="tr_start"):
-        training.start_in_background(config)
+        try:
+            training.check_limits(config, rules.max_runs, rules.max_epochs, rules.max_examples)
+        except training.LimitError as err:
+            st.warning(f"Not started: {err}.", icon="⏳")
+            st.stop()
+        training.start_in_background(config, watched=not keep)
         watch(config.id)

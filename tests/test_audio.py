@@ -71,5 +71,5 @@ def test_index_seed_layout_flat_folder_and_labels_csv(tmp_path):
     assert joined["has_audio"].tolist() == [True, False] and joined["audio_path"].iloc[1] is None
 
     labels.write_text("file,key\n6-0/TRA.ogg,H minor\nnope.wav,C\n")
-    with pytest.raises(LabelsError, match=r"labels.csv: 2 bad row.*line 2: unknown key 'H minor'.*line 3: no such file"):
+    with pytest.raises(LabelsError, match=r"labels.csv: 2 bad row.*line 2: unknown key; line 3: audio file not found"):
         read_labels(labels)

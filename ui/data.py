@@ -1,4 +1,4 @@
-"""Cached loaders shared by the pages."""
+"""Cached loaders shared by the pages. Paths pass the server's policy first (public mode: roots only)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.audio_index import attach_audio
 from core.msd import read_catalog
+from ui.settings import policy
 
 
 @st.cache_resource(show_spinner="Reading the catalog…", max_entries=4)
@@ -18,9 +19,10 @@ def _catalog(path: str, modified: float) -> pd.DataFrame:
 
 
 def load_catalog(path: str | Path) -> pd.DataFrame:
-    """The catalog at ``path``, read once per file version. Callers must not modify it."""
-    path = Path(path).expanduser()
-    return _catalog(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    """The catalog at ``path``, read once per file version. Callers must not modify it.
+    Raises ``core.access.OutsideRoots`` (before looking at the path) for a path the policy forbids."""
+    path = policy().check(path)
+    return _catalog(str(path), _mtime(path))
 
 
 @st.cache_resource(show_spinner="Looking for the tracks' audio…", max_entries=4)
@@ -29,13 +31,17 @@ def _with_audio(path: str, modified: float, audio: str, audio_modified: float) -
 
 
 def _mtime(path: Path) -> float:
-    return path.stat().st_mtime if path.exists() else 0.0
+    try:
+        return path.stat().st_mtime
+    except OSError:  # missing or unreadable: the reader names the problem
+        return 0.0
 
 
 def load_catalog_with_audio(path: str | Path, audio: str | Path) -> pd.DataFrame:
     """The catalog plus ``audio_path`` and ``has_audio`` from an audio folder or labels CSV, cached
-    per version of both. Raises ``LabelsError`` or ``FileNotFoundError`` naming what is wrong."""
-    path, audio = Path(path).expanduser(), Path(audio).expanduser()
+    per version of both. Raises ``LabelsError``, ``FileNotFoundError`` or ``OutsideRoots`` naming what is wrong."""
+    rules = policy()
+    path, given, audio = rules.check(path), audio, rules.check(audio)
     if not audio.exists():
-        raise FileNotFoundError(f"{audio}: no such folder or labels CSV")
+        raise FileNotFoundError(f"{given}: no such folder or labels CSV")
     return _with_audio(str(path), _mtime(path), str(audio), _mtime(audio))

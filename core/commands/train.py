@@ -40,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ship", type=output_folder, metavar="DIR",
                         help="copy the finished run to DIR (e.g. models/eqkey-default)")
     parser.add_argument("--config", metavar="JSON", help="a whole RunConfig as JSON (overrides everything else)")
+    parser.add_argument("--watched", action="store_true",
+                        help="stop (resumable) when the page that started the run stops watching it")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:
-        run_ = train(config, verbose=1 if sys.stdout.isatty() else 2)
+        run_ = train(config, verbose=1 if sys.stdout.isatty() else 2, watched=args.watched)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

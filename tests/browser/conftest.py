@@ -52,11 +52,12 @@ def chromium_path() -> str:
 
 
 @contextlib.contextmanager
-def dashboard(home: Path):
-    """``streamlit run app.py`` on a free localhost port; its runs and caches live under ``home``."""
+def dashboard(home: Path, **env_vars: str):
+    """``streamlit run app.py`` on a free localhost port; its runs and caches live under ``home``;
+    ``env_vars`` are set for the server (e.g. ``KEYSCOPE_PUBLIC="1"``)."""
     port = _free_port()
     env = dict(os.environ, KEYSCOPE_RUNS=str(home / "runs"), KEYSCOPE_CACHE=str(home / "cache"),
-               PYTHONUNBUFFERED="1")
+               PYTHONUNBUFFERED="1", **env_vars)
     log_path = home / "streamlit.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
@@ -66,7 +67,7 @@ def dashboard(home: Path):
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180  # a shared, busy machine starts slowly
             while True:
                 try:
                     with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:

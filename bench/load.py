@@ -1,0 +1,239 @@
+"""Load bench (not a test): N browser sessions upload a 30 s song at once to a local dashboard.
+
+Starts ``streamlit run app.py`` on a free loopback port (``KEYSCOPE_PUBLIC=1``, as deployed), opens
+N headless chromium pages on /predict (Debian's ``/usr/bin/chromium`` via Playwright), then all
+upload a different 30 s song at the same moment. Per N: seconds from upload to the key (median,
+max), to the page finishing, errors, and the server's peak resident memory while the round ran.
+Each N runs again with two training runs going (keynet on synthetic data, background processes).
+Prints a table and writes ``bench/out/load.json``.
+
+    nice -n 15 python bench/load.py --sessions 1 4 8 16
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+import systems  # noqa: F401 - puts the repository root on sys.path
+from core import paths, training
+from core.audio import load_audio
+from core.training import REPRESENTATIONS, RunConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out" / "load.json"
+CHROMIUM = os.environ.get("KEYSCOPE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+SR = 22050
+
+
+def songs(n: int, seconds: float, folder: Path) -> list[Path]:
+    """``n`` different songs of ``seconds``: bundled corpus clips joined end to end (FLAC)."""
+    clips = sorted(paths.DEFAULT_AUDIO_DIR.rglob("*.ogg"))
+    per_song = int(np.ceil(seconds / 15.0))
+    out = []
+    for i in range(n):
+        parts = [load_audio(clips[(i * per_song + j) * 7 % len(clips)], sr=SR) for j in range(per_song)]
+        path = folder / f"song-{i:02d}.flac"
+        sf.write(path, np.concatenate(parts)[:int(seconds * SR)], SR)
+        out.append(path)
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(home: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = dict(os.environ, KEYSCOPE_PUBLIC="1", KEYSCOPE_RUNS=str(home / "runs"), KEYSCOPE_CACHE=str(home / "cache"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=open(home / "streamlit.log", "w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return server, url
+        except OSError:
+            time.sleep(0.5)
+    server.kill()
+    raise SystemExit(f"streamlit did not start; see {home / 'streamlit.log'}")
+
+
+class PeakMemory:
+    """Samples a process's resident memory (VmRSS) every 0.2 s; ``peak_mb`` is the largest seen."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_mb, self._stop = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
+            except OSError:
+                return
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+async def wait_idle(page, timeout_ms: int) -> None:
+    await page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_ms)
+    for _ in range(2):
+        await page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                                     timeout=timeout_ms)
+        await page.wait_for_timeout(300)
+
+
+async def session(browser, url: str, song: Path, ready: asyncio.Event, start: asyncio.Event,
+                  timeout_ms: int) -> dict:
+    context = await browser.new_context(viewport={"width": 1200, "height": 900})
+    page = await context.new_page()
+    try:
+        await page.goto(f"{url}/predict", timeout=timeout_ms)
+        await wait_idle(page, timeout_ms)
+        uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+        ready.set()
+        await start.wait()
+        began = time.monotonic()
+        await uploader.set_input_files(str(song), timeout=timeout_ms)
+        await page.wait_for_selector('[data-testid="stMetric"]:has-text("Camelot")', timeout=timeout_ms)
+        to_key = time.monotonic() - began
+        await wait_idle(page, timeout_ms)
+        done = time.monotonic() - began
+        failed = await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
+        return {"to_key_s": to_key, "to_finish_s": done, "error": "error shown on page" if failed else None}
+    except Exception as err:  # noqa: BLE001 - a session that fails is counted, the round goes on
+        return {"to_key_s": None, "to_finish_s": None, "error": f"{type(err).__name__}: {str(err)[:120]}"}
+    finally:
+        ready.set()
+        await context.close()
+
+
+async def round_(url: str, songs_: list[Path], timeout_ms: int) -> list[dict]:
+    """Open every page first, then all upload at the same moment."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        readies, start = [asyncio.Event() for _ in songs_], asyncio.Event()
+        tasks = [asyncio.create_task(session(browser, url, s, r, start, timeout_ms)) for s, r in zip(songs_, readies)]
+        await asyncio.gather(*(r.wait() for r in readies))
+        start.set()
+        results = await asyncio.gather(*tasks)
+        await browser.close()
+        return results
+
+
+def start_training(home: Path, count: int) -> list:
+    """``count`` background training runs (keynet, synthetic data, many epochs) as a visitor would start them."""
+    os.environ["KEYSCOPE_RUNS"] = str(home / "training-runs")
+    runs = []
+    for seed in range(count):
+        config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=500, data="synthetic:2000", split_seed=seed)
+        runs.append((config, training.start_in_background(config)))
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not all(
+            (getattr(training.get_run(c), "status", {}) or {}).get("epoch", 0) >= 1 for c, _ in runs):
+        time.sleep(1.0)
+    return runs
+
+
+def stop_training(runs: list) -> None:
+    for config, process in runs:
+        training.request_stop(config.id)
+    for _, process in runs:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def summarise(n: int, training_runs: int, results: list[dict], peak_mb: float) -> dict:
+    keys = [r["to_key_s"] for r in results if r["to_key_s"] is not None]
+    ends = [r["to_finish_s"] for r in results if r["to_finish_s"] is not None]
+    return {"sessions": n, "training_runs": training_runs,
+            "to_key_median_s": round(statistics.median(keys), 2) if keys else None,
+            "to_key_max_s": round(max(keys), 2) if keys else None,
+            "to_finish_max_s": round(max(ends), 2) if ends else None,
+            "errors": sum(r["error"] is not None for r in results),
+            "error_messages": sorted({r["error"] for r in results if r["error"]}),
+            "server_peak_rss_mb": round(peak_mb, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 4, 8, 16])
+    parser.add_argument("--training", type=int, nargs="+", default=[0, 2], help="training runs going (default 0 then 2)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each uploaded song")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds a session may take")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="keyscope-load-") as tmp:
+        home = Path(tmp)
+        all_songs = songs(max(args.sessions), args.seconds, home)
+        server, url = start_server(home)
+        try:
+            for count in args.training:
+                runs = start_training(home, count) if count else []
+                try:
+                    for n in args.sessions:
+                        # a fresh set of songs per round: nothing is served from the prediction cache
+                        fresh = [s.rename(s.with_name(f"r{len(rows)}-{s.name}")) for s in all_songs[:n]]
+                        all_songs[:n] = fresh
+                        with PeakMemory(server.pid) as memory:
+                            results = asyncio.run(round_(url, fresh, int(args.timeout * 1000)))
+                        rows.append(summarise(n, count, results, memory.peak_mb))
+                        print(json.dumps(rows[-1]), flush=True)
+                        write(args, rows)  # after every round: a cut-short run keeps what it measured
+                finally:
+                    stop_training(runs)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    header = ["sessions", "training runs", "to key median s", "to key max s", "page done max s", "errors",
+              "server peak RSS MB"]
+    print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
+    for r in rows:
+        print(f"| {r['sessions']} | {r['training_runs']} | {r['to_key_median_s']} | {r['to_key_max_s']} | "
+              f"{r['to_finish_max_s']} | {r['errors']} | {r['server_peak_rss_mb']} |")
+    write(args, rows)
+    print(f"wrote {OUT.relative_to(ROOT)}")
+
+
+def write(args: argparse.Namespace, rows: list[dict]) -> None:
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps({"args": vars(args), "cpu_count": os.cpu_count(), "load_average": os.getloadavg(),
+                               "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""This server's policy (public mode, roots, limits) from the environment and Streamlit secrets."""
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from core.access import Policy
+from core.workload import Gate
+
+
+def _secrets() -> dict:
+    try:
+        return {name: st.secrets[name] for name in st.secrets if name.startswith("KEYSCOPE_")}
+    except FileNotFoundError:  # no secrets.toml: the environment alone decides
+        return {}
+
+
+def policy() -> Policy:
+    """The policy: ``KEYSCOPE_*`` environment variables, else the same names in Streamlit secrets
+    (Community Cloud). Read on every run, so it is never stale."""
+    return Policy.from_settings({**_secrets(), **{k: v for k, v in os.environ.items() if k.startswith("KEYSCOPE_")}})
+
+
+@st.cache_resource
+def gate(workers: int) -> Gate:
+    """The one gate all sessions share for heavy analyses (predictions, baselines)."""
+    return Gate(workers)
+
+
+def show_error(message: str, err: BaseException) -> None:
+    """One short message; the traceback too, but only on a private server (it names install paths)."""
+    st.error(message)
+    if not policy().public:
+        st.exception(err)
