@@ -150,7 +150,6 @@ def _read_tables(handle: h5py.File, path: Path) -> pd.DataFrame:
     rows = {len(d) for d in datasets.values()}
     if len(rows) != 1:
         raise MSDError(f"{path}: the MSD tables disagree on the number of tracks ({sorted(rows)})")
-    n_rows = rows.pop()
     columns: dict[str, list] = {c: [] for c in CATALOG_COLUMNS}
     for table, dataset in datasets.items():
         wanted = [c for c, t in CATALOG_SOURCES.items() if t == table]
