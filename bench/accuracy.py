@@ -1,4 +1,5 @@
-"""Accuracy benchmark: every system on the shipped model's test clips and, optionally, a labels CSV.
+"""Accuracy benchmark: every system on the bundled corpus's test clips (the split keynet-default was tested
+on; the default eqkey never saw the bundled corpus) and, optionally, a labels CSV.
 
 Scores come from :func:`core.evaluation.evaluate_on_run_split` and
 :func:`core.evaluation.evaluate_labels` (accuracy, MIREX weighted score and its breakdown
@@ -18,7 +19,7 @@ from core.estimators import load_estimator
 from core.evaluation import evaluate_labels, evaluate_on_run_split
 from core.paths import MODELS_DIR
 
-DEFAULT_RUN = MODELS_DIR / "keynet-default"
+CORPUS_SPLIT_RUN = MODELS_DIR / "keynet-default"  # its predictions.csv names the 99 test clips
 CATEGORIES = ("correct", "fifth", "relative", "parallel", "other")
 
 
@@ -49,8 +50,8 @@ def _scores(result: dict) -> dict:
 def run(names: list[str], labels: Path | None = None, limit: int | None = None) -> dict:
     """``{set name: {"source": ..., "systems": {system label: scores}}}`` for the test split and ``labels``."""
     with tempfile.TemporaryDirectory() as tmp:
-        folder = _limited_run(DEFAULT_RUN, limit, Path(tmp)) if limit else DEFAULT_RUN
-        sets = {"corpus test split": (str(DEFAULT_RUN / "predictions.csv"),
+        folder = _limited_run(CORPUS_SPLIT_RUN, limit, Path(tmp)) if limit else CORPUS_SPLIT_RUN
+        sets = {"corpus test split": (str(CORPUS_SPLIT_RUN / "predictions.csv"),
                                       lambda est, bar: evaluate_on_run_split(folder, est, bar))}
         if labels is not None:
             csv = _limited_labels(labels, limit, Path(tmp)) if limit else labels
