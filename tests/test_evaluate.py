@@ -47,7 +47,8 @@ def test_cli_bad_row_is_one_clear_error(labels):
     labels.write_text(labels.read_text() + "missing.wav,C major\n")
     out = subprocess.run([sys.executable, "-m", "core", "evaluate", str(labels), "--model", "template:krumhansl"],
                          capture_output=True, text=True)
-    assert out.returncode == 2 and "missing.wav" in out.stderr
+    # the line, never the CSV's own text (issue 11: messages carry no file content)
+    assert out.returncode == 2 and "line 7: audio file not found" in out.stderr and "missing.wav" not in out.stderr
 
 
 def test_run_predictions_scored():
