@@ -21,11 +21,11 @@ def home() -> None:
 
 
 PAGES = [
-    st.Page("pages/dataset_page.py", title="Dataset", icon="🗂️", url_path="dataset"),
-    st.Page("pages/spectrograms_page.py", title="Spectrograms", icon="🎛️", url_path="spectrograms"),
-    st.Page("pages/train_page.py", title="Train", icon="🏋️", url_path="train"),
-    st.Page("pages/predict_page.py", title="Predict", icon="🔮", url_path="predict"),
-    st.Page("pages/runs_page.py", title="Runs", icon="📊", url_path="runs"),
+    st.Page("views/dataset_page.py", title="Dataset", icon="🗂️", url_path="dataset"),
+    st.Page("views/spectrograms_page.py", title="Spectrograms", icon="🎛️", url_path="spectrograms"),
+    st.Page("views/train_page.py", title="Train", icon="🏋️", url_path="train"),
+    st.Page("views/predict_page.py", title="Predict", icon="🔮", url_path="predict"),
+    st.Page("views/runs_page.py", title="Runs", icon="📊", url_path="runs"),
 ]
 
 st.navigation([st.Page(home, title="Home", icon="🏠", default=True), *PAGES]).run()

@@ -8,7 +8,7 @@ import pytest
 
 from core import paths
 
-FILES = sorted(p for folder in ("pages", "ui") for p in (paths.ROOT / folder).glob("*.py"))
+FILES = sorted(p for folder in ("views", "ui") for p in (paths.ROOT / folder).glob("*.py"))
 
 
 def cached_functions(tree: ast.AST):

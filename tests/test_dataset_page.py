@@ -7,7 +7,7 @@ from core.catalog import Selection, select
 from tests.audio_fixtures import write_key_audio
 from tests.conftest import make_catalog_frame
 
-PAGE = "../pages/dataset_page.py"
+PAGE = "../views/dataset_page.py"
 
 
 @pytest.fixture

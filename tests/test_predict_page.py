@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core import paths
 from tests.audio_fixtures import write_key_audio
 
-PAGE = str(paths.ROOT / "pages" / "predict_page.py")
+PAGE = str(paths.ROOT / "views" / "predict_page.py")
 MODEL = "template:krumhansl"
 
 

@@ -160,7 +160,7 @@ def test_a_finished_background_run_is_reaped(runs):
 
 
 def _page(name: str, **params) -> AppTest:
-    app = AppTest.from_file(f"../pages/{name}_page.py", default_timeout=60)
+    app = AppTest.from_file(f"../views/{name}_page.py", default_timeout=60)
     for key, value in params.items():
         app.query_params[key] = value
     return app.run()

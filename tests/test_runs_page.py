@@ -32,7 +32,7 @@ def test_baselines_beside_cnn_on_same_clips(runs):
 
 
 def page(query=None):
-    at = AppTest.from_file("../pages/runs_page.py", default_timeout=600)  # a guard against hangs: a busy shared machine is slow
+    at = AppTest.from_file("../views/runs_page.py", default_timeout=600)  # a guard against hangs: a busy shared machine is slow
     for name, value in (query or {}).items():
         at.query_params[name] = value
     return at.run()

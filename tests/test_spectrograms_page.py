@@ -10,7 +10,7 @@ from core.corpus import build_corpus
 from core.keys import CLASS_NAMES, Key
 from core.spectrograms import axes, features
 
-PAGE = str(paths.ROOT / "pages" / "spectrograms_page.py")
+PAGE = str(paths.ROOT / "views" / "spectrograms_page.py")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from core import training
 from core.training import REPRESENTATIONS, RunConfig
 
-PAGE = "../pages/train_page.py"
+PAGE = "../views/train_page.py"
 
 
 @pytest.fixture(autouse=True)

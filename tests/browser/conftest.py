@@ -114,6 +114,25 @@ def page(browser, request):
     context.close()
 
 
+def metric(page, label: str) -> str:
+    """The value of the metric labelled exactly ``label``."""
+    import re
+
+    exact = page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(f"^{re.escape(label)}$"))
+    return page.locator('[data-testid="stMetric"]', has=exact).locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def upload_and_read_key(page, base_url: str, song: Path, timeout_ms: int = 60_000) -> str:
+    """Open the Predict page, upload ``song`` and return the key the page shows (no exception on it)."""
+    page.goto(f"{base_url}/predict")
+    wait_for_app(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(song))
+    page.wait_for_selector('[data-testid="stMetric"]:has-text("Camelot")', timeout=timeout_ms)
+    wait_for_app(page, timeout_ms)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    return metric(page, "Key")
+
+
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     """Wait until a page's title is shown and Streamlit has finished running the script."""
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_ms)

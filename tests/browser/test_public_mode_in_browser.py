@@ -6,8 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.browser.conftest import dashboard, wait_for_app
-from tests.browser.test_pages_in_browser import _metric
+from tests.browser.conftest import dashboard, upload_and_read_key, wait_for_app
 
 SECRETS = ("AKIA_SECRET_TOKEN_1234", "db_password=hunter2")
 OUTSIDE = "Not available here"
@@ -68,10 +67,4 @@ def test_prediction_still_works_in_public_mode(page, public_url, tmp_path):
 
     song = write_key_audio(tmp_path / "song.ogg", "D major", seconds=8.0)
     expected = predict_song(song, load_estimator("default")).key.name
-    page.goto(f"{public_url}/predict")
-    wait_for_app(page)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(song))
-    page.wait_for_selector('[data-testid="stMetric"]:has-text("Camelot")', timeout=180_000)  # a shared, busy machine
-    wait_for_app(page, timeout_ms=180_000)
-    assert _metric(page, "Key") == expected
-    assert page.locator('[data-testid="stException"]').count() == 0
+    assert upload_and_read_key(page, public_url, song, timeout_ms=180_000) == expected  # a shared, busy machine
