@@ -10,14 +10,13 @@ one object can serve many threads (pages cache them with ``st.cache_resource``).
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 
 from core import paths
-from core.features import FeatureSettings, extract
+from core.features import FeatureSettings, extract, extract_whole
 from core.keys import N_CLASSES
 from core.profiles import PROFILES, match_proba
 
@@ -60,8 +59,7 @@ class TemplateEstimator(KeyEstimator):
 
         One shape for every length, so features of excerpts of any lengths stack into one batch.
         """
-        whole = dataclasses.replace(self.settings, duration=max(len(y), 1) / self.settings.sample_rate)
-        return extract(y, whole).mean(axis=1, keepdims=True)[None]
+        return extract_whole(y, self.settings).mean(axis=1, keepdims=True)[None]
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         features = np.asarray(features, dtype=float)
@@ -102,8 +100,7 @@ class CNNEstimator(KeyEstimator):
         if self.representation == "tuned":  # the whole of y in one input: the model takes any length
             from core.datasets import tuned_input
 
-            whole = dataclasses.replace(self.settings, duration=max(len(y), 1) / self.settings.sample_rate)
-            return tuned_input(extract(y, whole))[None, ..., None]
+            return tuned_input(extract_whole(y, self.settings))[None, ..., None]
         return excerpt_features(y, self.settings)[..., None]
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:

@@ -100,6 +100,13 @@ def extract(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
     return chroma.astype(np.float32)
 
 
+def extract_whole(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
+    """Features of all of ``y``: ``settings`` with the duration of ``y`` instead of its own."""
+    from dataclasses import replace
+
+    return extract(y, replace(settings, duration=max(len(y), 1) / settings.sample_rate))
+
+
 def tuned_semitones(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
     """Log-compressed magnitude in semitone bands from ``settings.fmin``, centred on the recording's tuning.
 
