@@ -96,8 +96,9 @@ def main() -> dict:
     for name, value in results.items():
         print(f"{name:>18}: {value}")
     before = json.loads(RECORDED.read_text()).get("scale", {}) if RECORDED.exists() else {}
-    if isinstance(before, dict) and "load_s" in before:
-        print(f"recorded before ({RECORDED.name}, {before['rows']:,} rows): load_s {before['load_s']}")
+    if isinstance(before, dict) and {"first_load_s", "load_s"} & set(before):  # older results hold load_s only
+        print(f"recorded before ({RECORDED.name}, {before['rows']:,} rows): first load "
+              f"{before.get('first_load_s', before.get('load_s'))} s, later load {before.get('cached_load_s', '-')} s")
     return results
 
 

@@ -58,6 +58,25 @@ def select(frame: pd.DataFrame, selection: Selection = Selection()) -> pd.DataFr
     return frame.loc[selection.mask(frame)]
 
 
+@dataclass(frozen=True)
+class Summary:
+    """A selection as the Dataset page shows it, without a copy of its rows."""
+
+    rows: np.ndarray  # positions of the selected rows in the catalog
+    counts: pd.DataFrame  # class_counts of the selection
+    histogram: pd.DataFrame  # confidence_histogram of the selection
+    with_audio: int | None  # selected tracks with audio; None when the catalog has no audio columns
+
+
+def summarize(frame: pd.DataFrame, selection: Selection = Selection()) -> Summary:
+    """Which rows ``selection`` keeps, with their counts and confidence histogram; only the
+    columns the charts need are gathered."""
+    rows = np.flatnonzero(selection.mask(frame).to_numpy())
+    picked = frame[["class_index", "key_confidence", "mode_confidence"]].take(rows)
+    with_audio = int(frame["has_audio"].to_numpy()[rows].sum()) if "has_audio" in frame else None
+    return Summary(rows, class_counts(picked), confidence_histogram(picked), with_audio)
+
+
 def class_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Tracks per key-mode class: 24 rows (class_index, key_name, key, mode, mode_name, count)."""
     counts = np.bincount(frame["class_index"].to_numpy(dtype=np.int64), minlength=len(ALL_KEYS))

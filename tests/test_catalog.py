@@ -1,6 +1,6 @@
 import pandas as pd
 
-from core.catalog import Selection, class_counts, confidence_histogram, select, year_bounds
+from core.catalog import Selection, class_counts, confidence_histogram, select, summarize, year_bounds
 from core.msd import with_key_columns
 from tests.conftest import make_catalog_frame
 
@@ -59,3 +59,16 @@ def test_year_bounds_ignore_unknown_years():
     catalog = pd.DataFrame({"year": [0, 1999, 1970, 0]})
     assert year_bounds(catalog) == (1970, 1999)
     assert year_bounds(pd.DataFrame({"year": [0, 0]})) == (1900, 2030)
+
+
+def test_summary_agrees_with_the_selected_rows():
+    catalog = _catalog(2000)
+    catalog["has_audio"] = catalog.index % 3 == 0
+    selection = Selection(0.3, 0.4, keys=[0, 2, 7])
+    selected, summary = select(catalog, selection), summarize(catalog, selection)
+    assert catalog.iloc[summary.rows].index.tolist() == selected.index.tolist()
+    pd.testing.assert_frame_equal(summary.counts, class_counts(selected))
+    pd.testing.assert_frame_equal(summary.histogram, confidence_histogram(selected))
+    assert summary.with_audio == int(selected["has_audio"].sum())
+    assert summarize(catalog.drop(columns="has_audio"), Selection(1.0, 1.0)).with_audio is None
+    assert summarize(catalog, Selection(1.0, 1.0)).counts["count"].sum() == 0

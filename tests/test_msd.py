@@ -79,6 +79,22 @@ def test_every_storage_of_the_tables_reads_the_same(tmp_path):
         pd.testing.assert_frame_equal(read_catalog(copy), expected, check_exact=True, obj=name)
 
 
+def test_a_damaged_or_cut_chunk_inside_a_readable_file_is_reported(tmp_path):
+    original = msd.write_summary(tmp_path / "s.h5", make_catalog_frame(1500, seed=4))
+    with h5py.File(original) as handle:
+        chunk = handle["/metadata/songs"].id.get_chunk_info(1)  # 512 rows, deflated
+    for name, offset in (("flipped", chunk.byte_offset + chunk.size // 2), ("cut", chunk.byte_offset + 2)):
+        damaged = tmp_path / f"{name}.h5"
+        data = bytearray(original.read_bytes())
+        if name == "flipped":
+            data[offset:offset + 64] = bytes(255 - b for b in data[offset:offset + 64])
+        else:  # a valid but empty deflate stream (its Adler-32 is 1): the rows stop short
+            data[offset:offset + 6] = b"\x03\x00\x00\x00\x00\x01"
+        damaged.write_bytes(bytes(data))
+        with pytest.raises(MSDError, match="broken or truncated"):
+            read_catalog(damaged)
+
+
 def test_bytes_that_are_not_utf8_are_replaced(tmp_path):
     path = msd.write_summary(tmp_path / "s.h5", make_catalog_frame(3))
     with h5py.File(path, "r+") as handle:

@@ -30,6 +30,11 @@ def _with_audio(path: str, modified: float, audio: str, audio_modified: float) -
     return attach_audio(_catalog(path, modified), audio)
 
 
+def catalog_stamp(path: str | Path, audio: str | Path = "") -> tuple[float, float]:
+    """The modification times of a catalog and its audio index: a version for cache keys."""
+    return _mtime(Path(path)), _mtime(Path(audio)) if audio else 0.0
+
+
 def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime

@@ -4,12 +4,12 @@ import streamlit as st
 
 from core import paths
 from core.access import OutsideRoots
-from core.catalog import DEFAULT_MIN_CONFIDENCE, Selection, class_counts, confidence_histogram, select, year_bounds
+from core.catalog import DEFAULT_MIN_CONFIDENCE, Selection, Summary, summarize, year_bounds
 from core.keys import MODE_NAMES, SHARP_NAMES
 from core.audio_index import LabelsError
 from core.msd import SEED_CSV_COLUMNS, MSDError, seed_selection
 from core.urlstate import Param
-from ui.data import load_catalog, load_catalog_with_audio
+from ui.data import catalog_stamp, load_catalog, load_catalog_with_audio
 from ui.settings import policy
 from ui.url import read_view, seed_widgets, write_view
 
@@ -35,9 +35,16 @@ def catalog_of(source: str, audio: str):
     return load_catalog_with_audio(source or paths.DEFAULT_CATALOG, audio) if audio else catalog
 
 
+# Per selection and catalog version (``stamp``): moving a slider back to a value costs nothing.
+@st.cache_data(max_entries=64, ttl=600 if policy().public else None, show_spinner=False)
+def selection_summary(source: str, audio: str, stamp: tuple, selection: Selection) -> Summary:
+    return summarize(catalog_of(source, audio), selection)
+
+
 @st.cache_data(max_entries=8, ttl=600 if policy().public else None, show_spinner=False)
-def selection_csv(source: str, audio: str, selection: Selection) -> bytes:
-    return seed_selection(select(catalog_of(source, audio), selection)).to_csv().encode()
+def selection_csv(source: str, audio: str, stamp: tuple, selection: Selection) -> bytes:
+    rows = selection_summary(source, audio, stamp, selection).rows
+    return seed_selection(catalog_of(source, audio).iloc[rows]).to_csv().encode()
 
 
 st.title("🗂️ Dataset")
@@ -100,15 +107,17 @@ def filtered(catalog, source: str, audio: str) -> None:
     state = st.session_state
     selection = Selection(state.ds_kc, state.ds_mc, state.ds_keys, state.ds_modes,
                           tuple(state.ds_years) if lo_year < hi_year else None, state.ds_q, bool(audio and state.ds_wa))
-    selected = select(catalog, selection)
+    stamp = catalog_stamp(source or paths.DEFAULT_CATALOG, audio)
+    summary = selection_summary(source, audio, stamp, selection)
+    selected = len(summary.rows)
 
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Tracks in catalog", f"{len(catalog):,}")
-    m2.metric("Selected", f"{len(selected):,}")
-    m3.metric("Share", f"{len(selected) / max(len(catalog), 1):.1%}")
-    m4.metric("Selected with audio", f"{int(selected['has_audio'].sum()):,}" if audio else "—")
+    m2.metric("Selected", f"{selected:,}")
+    m3.metric("Share", f"{selected / max(len(catalog), 1):.1%}")
+    m4.metric("Selected with audio", "—" if summary.with_audio is None else f"{summary.with_audio:,}")
 
-    counts = class_counts(selected)
+    counts = summary.counts
     st.subheader("Tracks per key and mode")
     st.altair_chart(
         alt.Chart(counts).mark_bar().encode(
@@ -121,7 +130,7 @@ def filtered(catalog, source: str, audio: str) -> None:
     )
     st.subheader("Confidence of the selection")
     st.altair_chart(
-        alt.Chart(confidence_histogram(selected)).mark_bar().encode(
+        alt.Chart(summary.histogram).mark_bar().encode(
             x=alt.X("bin_start:Q", bin=alt.Bin(binned=True, step=0.05), title="confidence"),
             x2="bin_end:Q",
             y=alt.Y("count:Q", title="tracks"),
@@ -132,16 +141,16 @@ def filtered(catalog, source: str, audio: str) -> None:
     )
 
     st.subheader("Matching tracks")
-    pages = max(1, -(-len(selected) // PAGE_SIZE))
+    pages = max(1, -(-selected // PAGE_SIZE))
     state.ds_page = min(state.ds_page, pages)
     page = st.number_input(f"Page (of {pages:,}, {PAGE_SIZE} rows each)", 1, pages, key="ds_page")
-    shown = selected.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    shown = catalog.iloc[summary.rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
     table = shown.drop(columns=["class_index", "audio_path"], errors="ignore")
     lead = SEED_CSV_COLUMNS[:4]  # key, key_confidence, mode, mode_confidence first, as the seed's CSV
     st.dataframe(table[lead + [c for c in table.columns if c not in lead]], hide_index=True, width="stretch")
     st.download_button(
         "Download the selection (CSV, the seed's columns)",
-        selection_csv(source, audio, selection),
+        selection_csv(source, audio, stamp, selection),
         file_name="selection.csv", mime="text/csv",
     )
 
