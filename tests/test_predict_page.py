@@ -89,6 +89,18 @@ def test_one_hour_upload_says_what_was_analysed():
     assert at.toggle[0].value is False and len(at.dataframe) == 0
 
 
+def test_a_file_too_big_for_the_player_still_gets_its_key():
+    sr = 8000  # 14.5 min of stereo float32: 56 MB, over the player's limit
+    t = np.arange(int(sr * 14.5 * 60)) / sr
+    tone = (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    buffer = io.BytesIO()
+    sf.write(buffer, np.column_stack([tone, tone]), sr, format="WAV", subtype="FLOAT")
+    assert len(buffer.getvalue()) > 50e6
+    at = run_page(("long.wav", buffer.getvalue(), "audio/wav"))
+    assert "Key" in metrics(at) and not at.get("audio")
+    assert any("No player for files over 50 MB" in c.value for c in at.caption)
+
+
 def test_the_same_song_again_is_served_from_the_cache(tmp_path):
     """A cached analysis replays without error: the same upload again, a window change and back, a new session."""
     upload = ("again.wav", write_key_audio(tmp_path / "again.wav", "D major", seconds=5.0).read_bytes(), "audio/wav")

@@ -16,6 +16,7 @@ SCHEMA = {
     "pr_window": Param("float", WINDOW_S, 5.0, 60.0),
 }
 LONG_S = 180.0  # baselines are off by default for longer files (each is another pass over the song)
+PLAYER_MAX_MB = 50  # larger uploads get no player: it would keep a second copy on the server for the session
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
@@ -88,7 +89,10 @@ except AudioError as err:
 except Exception as err:  # noqa: BLE001 - a model that cannot load or run is one message, the app stays up
     show_error(f"Model {model!r} could not predict {upload.name}.", err)
     st.stop()
-st.audio(data)
+if len(data) <= PLAYER_MAX_MB * 1e6:
+    st.audio(data)
+else:
+    st.caption(f"No player for files over {PLAYER_MAX_MB} MB: the server would keep a second copy of the file.")
 show(result)
 
 baselines = [name for name in options if name.startswith("template:") and name != model]

@@ -53,9 +53,17 @@ def show_clip(path: str, representation: str, caption: str, key: str) -> None:
     st.audio(path)
 
 
-@st.cache_data(max_entries=48, show_spinner="Averaging the class's chroma (analysed once, then read from the feature store)…")
-def class_chroma(files: tuple[str, ...]):
-    found, _ = features(list(files), "chroma")
+def class_chroma(files: list[str]):
+    """``(mean chroma, clips averaged)`` of the class's clips, ``(None, 0)`` when none can be read.
+    Clips not yet in the feature store are analysed here, under a progress bar (once per clip)."""
+    bar = st.empty()
+
+    def step(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Averaging the class's chroma: {done} of {total} new clips analysed "
+                                        "(once; later opens read them from the feature store)")
+
+    found, _ = features(files, "chroma", progress=step)
+    bar.empty()
     return (mean_chroma(list(found.values())), len(found)) if found else (None, 0)
 
 
@@ -75,7 +83,7 @@ def show_class(catalog, index: int, representation: str, count: int, per_row: in
         for column, (path, title) in zip(st.columns(per_row), clips[start:start + per_row]):
             with column:
                 show_clip(path, representation, title, key=f"sp_clip_{index}_{path}")
-    all_files = tuple(path for path, _ in clip_paths(catalog, index) if _modified(path))
+    all_files = [path for path, _ in clip_paths(catalog, index) if _modified(path)]
     if not all_files:
         return
     chroma, averaged = class_chroma(all_files)
