@@ -5,9 +5,13 @@ N headless chromium pages on /predict (Debian's ``/usr/bin/chromium`` via Playwr
 upload a different 30 s song at the same moment. Per N: seconds from upload to the key (median,
 max), to the page finishing, errors, and the server's peak resident memory while the round ran.
 Each N runs again with two training runs going (keynet on synthetic data, background processes).
+A first upload, before the rounds and not counted, has the server load TensorFlow and the model.
+Then one session uploads a big WAV (``--big-mb``, 150 MB by default) and closes; the server's
+resident memory is read before, at the key, and after the session has closed and the server has
+dropped it (Streamlit keeps a closed session for reconnection for about 2 minutes).
 Prints a table and writes ``bench/out/load.json``.
 
-    nice -n 15 python bench/load.py --sessions 1 4 8 16
+    python bench/load.py --sessions 1 4 8 16   # on an otherwise idle machine
 """
 from __future__ import annotations
 
@@ -43,6 +47,7 @@ SR = 22050
 
 def songs(n: int, seconds: float, folder: Path) -> list[Path]:
     """``n`` different songs of ``seconds``: bundled corpus clips joined end to end (FLAC)."""
+    folder.mkdir(parents=True, exist_ok=True)
     clips = sorted(paths.DEFAULT_AUDIO_DIR.rglob("*.ogg"))
     per_song = int(np.ceil(seconds / 15.0))
     out = []
@@ -177,6 +182,48 @@ def stop_training(runs: list) -> None:
             process.kill()
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def big_song(megabytes: float, song: Path, folder: Path) -> Path:
+    """A WAV of about ``megabytes`` (44.1 kHz stereo, 16 bit): ``song`` looped."""
+    y = load_audio(song, sr=44100)
+    n = int(megabytes * 1e6 / 4)
+    path = folder / f"big-{megabytes:g}MB.wav"
+    sf.write(path, np.tile(np.column_stack([y, y]), (n // len(y) + 1, 1))[:n], 44100, subtype="PCM_16")
+    return path
+
+
+async def big_upload(url: str, pid: int, song: Path, settle_s: float, timeout_ms: int) -> dict:
+    """Server memory around one big upload: idle, at the key, and after the session closed and expired."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        before = rss_mb(pid)
+        ready, start = asyncio.Event(), asyncio.Event()
+        start.set()
+        with PeakMemory(pid) as memory:
+            result = await session(browser, url, song, ready, start, timeout_ms)
+        at_key = rss_mb(pid)
+        await asyncio.sleep(settle_s)  # the closed session outlives its tab for Streamlit's reconnect window
+        context = await browser.new_context()  # a later visitor: the server touches its session store
+        page = await context.new_page()
+        await page.goto(f"{url}/predict", timeout=timeout_ms)
+        await wait_idle(page, timeout_ms)
+        await context.close()
+        await asyncio.sleep(5)
+        after = rss_mb(pid)
+        await browser.close()
+    return {"file_mb": round(song.stat().st_size / 1e6, 1), "to_key_s": result["to_key_s"], "error": result["error"],
+            "rss_before_mb": round(before, 1), "rss_peak_mb": round(memory.peak_mb, 1),
+            "rss_after_close_mb": round(at_key, 1), "rss_settled_mb": round(after, 1), "settle_s": settle_s}
+
+
 def summarise(n: int, training_runs: int, results: list[dict], peak_mb: float) -> dict:
     keys = [r["to_key_s"] for r in results if r["to_key_s"] is not None]
     ends = [r["to_finish_s"] for r in results if r["to_finish_s"] is not None]
@@ -195,13 +242,19 @@ def main() -> None:
     parser.add_argument("--training", type=int, nargs="+", default=[0, 2], help="training runs going (default 0 then 2)")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each uploaded song")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a session may take")
+    parser.add_argument("--big-mb", type=float, default=150.0, help="size of the big upload (0: leave it out)")
+    parser.add_argument("--settle", type=float, default=150.0,
+                        help="seconds to wait after the big upload's session closed")
     args = parser.parse_args()
-    rows = []
+    rows, big = [], None
     with tempfile.TemporaryDirectory(prefix="keyscope-load-") as tmp:
         home = Path(tmp)
         all_songs = songs(max(args.sessions), args.seconds, home)
         server, url = start_server(home)
         try:
+            # one upload first, not counted: the server loads TensorFlow and the model once, for everyone
+            warm = songs(1, args.seconds, home / "warm-up")
+            asyncio.run(round_(url, warm, int(args.timeout * 1000)))
             for count in args.training:
                 runs = start_training(home, count) if count else []
                 try:
@@ -216,6 +269,11 @@ def main() -> None:
                         write(args, rows)  # after every round: a cut-short run keeps what it measured
                 finally:
                     stop_training(runs)
+            if args.big_mb:
+                big = asyncio.run(big_upload(url, server.pid, big_song(args.big_mb, all_songs[0], home),
+                                             args.settle, int(args.timeout * 1000)))
+                print(json.dumps(big), flush=True)
+                write(args, rows, big)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -225,14 +283,18 @@ def main() -> None:
     for r in rows:
         print(f"| {r['sessions']} | {r['training_runs']} | {r['to_key_median_s']} | {r['to_key_max_s']} | "
               f"{r['to_finish_max_s']} | {r['errors']} | {r['server_peak_rss_mb']} |")
-    write(args, rows)
+    if big:
+        print(f"big upload ({big['file_mb']} MB): server RSS {big['rss_before_mb']} MB before, peak "
+              f"{big['rss_peak_mb']}, {big['rss_after_close_mb']} when its tab closed, {big['rss_settled_mb']} "
+              f"{big['settle_s']:g} s later; key in {big['to_key_s']} s, error {big['error']}")
+    write(args, rows, big)
     print(f"wrote {OUT.relative_to(ROOT)}")
 
 
-def write(args: argparse.Namespace, rows: list[dict]) -> None:
+def write(args: argparse.Namespace, rows: list[dict], big: dict | None = None) -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"args": vars(args), "cpu_count": os.cpu_count(), "load_average": os.getloadavg(),
-                               "rows": rows}, indent=2))
+                               "rows": rows, "big_upload": big}, indent=2))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from core.access import OUTSIDE_MESSAGE, OutsideRoots, Policy
 from core.audio_index import LabelsError, attach_audio, read_labels
 from core.scan import ScanLimit, find_files
 from core.training import REPRESENTATIONS, RunConfig
-from core.workload import Gate
+from core.workload import EXTRA, KEY, Gate
 from tests.conftest import make_catalog_frame
 
 SECRETS = ("AKIA_SECRET_TOKEN_1234", "db_password=hunter2")
@@ -200,3 +200,40 @@ def test_training_from_the_page_is_off_in_public_mode(runs, monkeypatch):
     assert not app.exception and "Training from the page is off" in _texts(app)
     assert not [b for b in app.button if b.key == "tr_start"]
     assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_the_gate_lets_a_key_in_before_extras_that_queued_earlier_and_a_stopped_waiter_leaves_the_line():
+    gate, order, holding = Gate(1), [], threading.Event()
+    release = threading.Event()
+
+    def hold():
+        with gate.slot():
+            holding.set()
+            release.wait()
+
+    def work(name, priority, on_wait=None):
+        with gate.slot(on_wait=on_wait, priority=priority):
+            order.append(name)
+
+    def stop_at_once(place):
+        raise RuntimeError("script stopped")
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait()
+    waiters = [threading.Thread(target=work, args=("baseline 1", EXTRA)),
+               threading.Thread(target=work, args=("baseline 2", EXTRA)),
+               threading.Thread(target=work, args=("key", KEY))]
+    for thread in waiters:
+        thread.start()
+        for _ in range(1000):  # queue them in this order
+            if gate.waiting == waiters.index(thread) + 1:
+                break
+            time.sleep(0.01)
+    with pytest.raises(RuntimeError):
+        work("stopped key", KEY, on_wait=stop_at_once)
+    assert gate.waiting == 3
+    release.set()
+    for thread in [holder, *waiters]:
+        thread.join()
+    assert order == ["key", "baseline 1", "baseline 2"] and gate.waiting == 0

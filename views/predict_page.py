@@ -8,6 +8,7 @@ import streamlit as st
 from core.audio import AudioError
 from core.predict import FORMATS, HOP_S, WINDOW_S, csv_rows, predict_song
 from core.urlstate import Param
+from core.workload import EXTRA, KEY
 from ui.settings import gate, policy, show_error
 from ui.url import read_view, seed_widgets, write_view
 
@@ -28,10 +29,10 @@ def estimator(name: str):
 # Cached functions take and make no Streamlit elements (a cache hit replays none of them): the spinner is
 # Streamlit's own, shown only when the song is analysed (a visitor queued at the gate waits in it too).
 @st.cache_data(show_spinner="Analysing the song…", max_entries=64, ttl=3600 if policy().public else None)
-def predict(data: bytes, filename: str, model: str, window_s: float) -> dict:
-    """Prediction dict, cached per (file content, name, model, window); computed in a slot of the gate
-    all sessions share."""
-    with gate(policy().workers).slot():
+def predict(data: bytes, filename: str, model: str, window_s: float, priority: int = KEY) -> dict:
+    """Prediction dict, cached per (file content, name, model, window, priority); computed in a slot of
+    the gate all sessions share, where a key (``KEY``) goes before baselines (``EXTRA``)."""
+    with gate(policy().workers).slot(priority=priority):
         return predict_song(data, estimator(model), name=filename, window_s=window_s,
                             hop_s=min(HOP_S, window_s)).to_dict()
 
@@ -102,7 +103,7 @@ if baselines and st.toggle("Compare with the template baselines", value=result["
     rows = []
     for name in baselines:
         try:
-            other = predict(data, upload.name, name, window)
+            other = predict(data, upload.name, name, window, priority=EXTRA)
         except Exception as err:  # noqa: BLE001 - a failing baseline is one line; the rest of the page stays
             st.warning(f"Baseline {name} could not predict {upload.name}: {err}")
             continue

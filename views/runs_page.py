@@ -16,6 +16,7 @@ from core.keys import Key
 from core.metrics import headline
 from core.training import delete_run
 from core.urlstate import Param
+from core.workload import EXTRA
 from ui.settings import gate, policy
 from ui.url import read_view, seed_widgets, write_view
 
@@ -87,7 +88,8 @@ def once(key: tuple, label: str, compute: Callable[[Callable], dict]) -> dict:
                 bar.progress(i / len(items), text=f"{label}: {i + 1}/{len(items)}")
                 yield item
         try:
-            with gate(policy().workers).slot(on_wait=lambda ahead: bar.progress(0.0, text=f"Queued: {ahead} waiting…")):
+            queued = lambda place: bar.progress(0.0, text=f"Queued: number {place} in line…")  # noqa: E731
+            with gate(policy().workers).slot(on_wait=queued, priority=EXTRA):
                 store[key] = compute(progress)
         finally:
             bar.empty()
