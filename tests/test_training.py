@@ -83,6 +83,8 @@ def test_stop_flag_stops_cleanly():
 def test_killed_run_is_not_finished_and_a_rerun_completes_it(runs):
     config = RunConfig(**{**TINY, "epochs": 40, "data": "synthetic:192"})
     proc = training.start_in_background(config)
+    niceness = os.getpriority(os.PRIO_PROCESS, proc.pid) - os.getpriority(os.PRIO_PROCESS, 0)
+    assert niceness == min(training.BACKGROUND_NICENESS, 19 - os.getpriority(os.PRIO_PROCESS, 0))  # the page first
     status = runs / config.id / "status.json"
     deadline = time.time() + 120
     while time.time() < deadline and (json.loads(status.read_text()) if status.exists() else {}).get("epoch", 0) < 2:
