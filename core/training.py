@@ -110,7 +110,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # (`python -m core corpus --recipe popular`, `--recipe bluesrock --size 720`, `--recipe tunes --size 1200`).
     "eqkey": dict(model="eqkey", input_shape=EQKEY_INPUT_SHAPE, representation="tuned",
                   loss="categorical_crossentropy", optimizer="adam", lr=1e-3, momentum=0.0, batch_size=32,
-                  augment=True, epochs=20, width=8, data="synth:popular-s0+bluesrock-s0+tunes-s0"),
+                  augment=True, epochs=20, width=16, data="synth:popular-s0+bluesrock-s0+tunes-s0"),
 }
 
 
