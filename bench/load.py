@@ -84,6 +84,14 @@ def start_server(home: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"streamlit did not start; see {home / 'streamlit.log'}")
 
 
+def rss_mb(pid: int) -> float:
+    """A process's resident memory (VmRSS), MB; raises OSError once the process is gone."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 class PeakMemory:
     """Samples a process's resident memory (VmRSS) every 0.2 s; ``peak_mb`` is the largest seen."""
 
@@ -94,9 +102,7 @@ class PeakMemory:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
+                self.peak_mb = max(self.peak_mb, rss_mb(self.pid))
             except OSError:
                 return
             self._stop.wait(0.2)
@@ -180,13 +186,6 @@ def stop_training(runs: list) -> None:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def big_song(megabytes: float, song: Path, folder: Path) -> Path:
