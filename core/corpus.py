@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import pandas as pd
 
 from core.keys import MAJOR, Key, as_key
 from core.tunes import Tune, list_tunes, parse_tune
@@ -213,6 +212,8 @@ def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_t
     resumes; clips made with other settings, or left from a larger build, are removed. The
     metadata is written last. A folder this module did not make is refused first (:func:`check_out`).
     """
+    import pandas as pd
+
     import json
 
     import soundfile as sf

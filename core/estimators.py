@@ -67,15 +67,13 @@ class TemplateEstimator(KeyEstimator):
 
 
 class CNNEstimator(KeyEstimator):
-    """A trained Keras model and the representation its run config names."""
+    """A trained Keras model and the representation its run config names.
+
+    The model runs in NumPy (:mod:`core.network`, no TensorFlow import); only a model with layers that
+    runtime does not implement is loaded with Keras."""
 
     def __init__(self, model_path: Path, config: dict, name: str) -> None:
-        import keras
-
-        from core.models import fold_octaves
-
-        fold_octaves()  # registers eqkey's custom layer before loading
-        self.model = keras.models.load_model(model_path, compile=False)
+        self.model = load_model(model_path)
         self.config = config
         self.name = name
         self.input_shape = tuple(config["input_shape"])
@@ -114,6 +112,22 @@ class CNNEstimator(KeyEstimator):
             raise ValueError(f"{self.name} expects features of shape {self.input_shape}, got "
                              f"{features.shape[1:]}; make them with estimator.features(y)")
         return np.asarray(self.model(features, training=False), dtype=float)
+
+
+def load_model(model_path: Path):
+    """A callable model (batch in, probabilities out) from a ``.keras`` file: the NumPy runtime, or Keras for
+    a model it cannot run."""
+    from core.network import UnsupportedModel, load_network
+
+    try:
+        return load_network(model_path)
+    except UnsupportedModel:
+        import keras
+
+        from core.models import fold_octaves
+
+        fold_octaves()  # registers eqkey's custom layer before loading
+        return keras.models.load_model(model_path, compile=False)
 
 
 class EssentiaEstimator(KeyEstimator):

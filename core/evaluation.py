@@ -118,11 +118,14 @@ def _first_conv(model):
 
 
 def first_layer_activations(model, x: np.ndarray) -> np.ndarray:
-    """(filters, height, width) outputs of the first 2-D convolution for one input ``x`` (model input shape)."""
+    """(filters, height, width) outputs of the first 2-D convolution for one input ``x`` (model input shape),
+    for a :class:`core.network.Network` or a Keras model."""
+    layer, batch = _first_conv(model), np.asarray(x, dtype=np.float32)[None]
+    if hasattr(model, "output_of"):
+        return np.transpose(model.output_of(layer, batch)[0], (2, 0, 1))
     import keras
 
-    probe = keras.Model(model.inputs, _first_conv(model).output)
-    return np.transpose(np.asarray(probe(np.asarray(x, dtype=np.float32)[None]))[0], (2, 0, 1))
+    return np.transpose(np.asarray(keras.Model(model.inputs, layer.output)(batch))[0], (2, 0, 1))
 
 
 def clip_path(track_id: str, class_index: int) -> Path:
