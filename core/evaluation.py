@@ -14,29 +14,32 @@ from core.predict import predict_song
 
 
 def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
-                    progress: Callable[[Iterable], Iterable] = iter) -> dict:
+                    progress: Callable[[Iterable], Iterable] = iter, scheduler: str | None = None) -> dict:
     """``core.metrics.summary`` of ``estimator`` on the files of a labels CSV, plus ``seconds``, per-file rows
     (``files``: file, true_key, predicted_key, probability, relation, score) and ``skipped`` ({file, reason}).
 
     ``progress`` wraps the file loop (tqdm on the command line). Each file goes through
     :func:`core.predict.predict_song`, the path ``predict`` and the Predict page take. A file that cannot be
     used (unreadable, silent, too short) is skipped with its reason; :class:`core.audio.AudioError` only
-    when none is left.
+    when none is left. With ``scheduler`` (a Dask address) the files are predicted on that cluster (the
+    estimator is sent to each worker once; the files' paths must be readable there).
     """
     from core.audio import AudioError
     from core.audio_index import read_labels
+    from core.parallel import imap
 
     labels = read_labels(labels_csv)
     if labels.empty:
         raise ValueError(f"{labels_csv}: no labelled files")
     start = time.perf_counter()
     scored, probas, skipped = [], [], []
-    for path, true in progress(list(zip(labels["audio_path"], 2 * labels["key"] + labels["mode"]))):
-        try:
-            probas.append(predict_song(path, estimator).proba)
-        except AudioError as err:
-            skipped.append({"file": path, "reason": str(err)})
+    files = list(zip(labels["audio_path"], 2 * labels["key"] + labels["mode"]))
+    outcomes = imap(_file_proba, [(path,) for path, _ in files], scheduler=scheduler, shared=(estimator,))
+    for (path, true), (proba, error) in zip(progress(files), outcomes):
+        if error is not None:
+            skipped.append({"file": path, "reason": error})
             continue
+        probas.append(proba)
         scored.append((path, int(true)))
     seconds = time.perf_counter() - start
     if not probas:
@@ -46,6 +49,16 @@ def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
     result.update(model=estimator.name, seconds=seconds, skipped=skipped,
                   files=[file_row(path, true, row) for (path, true), row in zip(scored, proba)])
     return result
+
+
+def _file_proba(estimator: KeyEstimator, path: str) -> tuple[np.ndarray | None, str | None]:
+    """A file's key probabilities, or why it cannot be used (runs here or on a Dask worker)."""
+    from core.audio import AudioError
+
+    try:
+        return predict_song(path, estimator).proba, None
+    except AudioError as err:
+        return None, str(err)
 
 
 def file_row(file: str, true: int, proba: np.ndarray) -> dict:

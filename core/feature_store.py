@@ -35,18 +35,6 @@ def file_item_id(path: str | Path) -> str:
     return f"{path}@{os.stat(path).st_mtime_ns}"
 
 
-def check_scheduler(address: str, timeout_s: float = 5.0) -> None:
-    """Raise ConnectionError naming ``address`` when no Dask scheduler answers there within ``timeout_s``
-    (instead of the client's 30 s wait)."""
-    import socket
-
-    host, _, port = address.removeprefix("tcp://").rpartition(":")
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
-    except (OSError, ValueError) as err:
-        raise ConnectionError(f"no Dask scheduler reachable at {address} ({err})") from None
-
-
 def _extract_file(path: str, settings_dict: dict) -> tuple[np.ndarray | None, str | None]:
     """Features of one file, or an error message (worker side; runs in any process)."""
     from core.audio import AudioError, load_audio

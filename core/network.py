@@ -86,6 +86,9 @@ class Layer:
             raise UnsupportedModel(f"layer {self.name!r} ({kind}) is not supported by the NumPy runtime")
         self.call = build(config, weights)
 
+    def __reduce__(self):  # pickled as what it was made from (its call is a closure), e.g. to Dask workers
+        return Layer, (self.kind, self.config, self.weights)
+
     def get_weights(self) -> list[np.ndarray]:
         return list(self.weights)
 

@@ -59,8 +59,15 @@ def _run_recipe(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from core.parallel import ClusterError, check_scheduler
     from core.synth.build import build, default_out
 
+    if args.scheduler:
+        try:
+            check_scheduler(args.scheduler)
+        except ClusterError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     size = args.size or RECIPE_SIZE
     out = args.out or default_out(args.recipe, args.seed)
     with tqdm(total=size, unit="clip", desc=f"rendering {args.recipe}") as bar:

@@ -9,11 +9,16 @@ COLUMNS = ("file", "true_key", "predicted_key", "probability", "relation", "scor
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from core.argtypes import scheduler_address
+
     parser.add_argument("labels", metavar="LABELS.csv", help="CSV with columns file,key")
     parser.add_argument("--model", default="default",
                         help="'default', a run id or folder, a .keras file, 'template:krumhansl', ... (default: default)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
                         help="table (summary), json (summary, per-file rows and skipped files) or csv (per-file rows)")
+    parser.add_argument("--scheduler", type=scheduler_address, metavar="ADDRESS",
+                        help="predict on the Dask cluster at this address (tcp://host:8786); the files must be "
+                             "readable on its workers")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,12 +32,15 @@ def run(args: argparse.Namespace) -> int:
     from core.audio_index import LabelsError
     from core.estimators import load_estimator
     from core.evaluation import evaluate_labels
+    from core.parallel import ClusterError, check_scheduler
 
     try:
         estimator = load_estimator(args.model)
-        result = evaluate_labels(args.labels, estimator,
+        if args.scheduler:
+            check_scheduler(args.scheduler)
+        result = evaluate_labels(args.labels, estimator, scheduler=args.scheduler,
                                  progress=lambda files: tqdm(files, unit="file", desc="evaluating", file=sys.stderr))
-    except (AudioError, LabelsError, ValueError, FileNotFoundError) as err:
+    except (AudioError, LabelsError, ValueError, FileNotFoundError, ClusterError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.format == "json":

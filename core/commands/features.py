@@ -27,15 +27,16 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from core.audio_index import LabelsError, read_labels, scan_folder
-    from core.feature_store import FeatureStore, check_scheduler
+    from core.feature_store import FeatureStore
     from core.features import FeatureSettings
+    from core.parallel import ClusterError, check_scheduler
 
     source = Path(args.source)
     try:
         found = read_labels(source) if source.suffix.lower() == ".csv" else scan_folder(source)
         if args.scheduler:
             check_scheduler(args.scheduler)
-    except (LabelsError, FileNotFoundError, ConnectionError) as err:
+    except (LabelsError, FileNotFoundError, ClusterError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     settings = FeatureSettings(kind=args.kind, duration=args.duration, offset=args.offset)
