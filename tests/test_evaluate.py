@@ -122,3 +122,16 @@ def test_nothing_scorable_fails_naming_every_reason(tmp_path):
     assert out.returncode == 2 and "no file could be scored" in out.stderr
     assert all(name in out.stderr for name in ("silent.wav", "notes.mp3", "short.wav"))
     assert "Traceback" not in out.stderr
+
+
+def test_on_a_dask_cluster_the_same_scores_as_here(labels):
+    from distributed import LocalCluster
+
+    (labels.parent / "broken.wav").write_bytes(b"RIFF not audio")
+    labels.write_text(labels.read_text() + "broken.wav,C major\n")
+    estimator = load_estimator("default")
+    here = evaluate_labels(labels, estimator)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        there = evaluate_labels(labels, estimator, scheduler=cluster.scheduler_address)
+    assert there["files"] == here["files"] and len(there["files"]) == len(KEYS)
+    assert there["skipped"] == here["skipped"] and "broken.wav" in there["skipped"][0]["file"]
