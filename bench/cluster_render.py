@@ -11,57 +11,19 @@ Prints a table and writes ``bench/out/cluster_render.json``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from installed import ROOT, clean_env, installed_venv
+from installed import ROOT, dask_cluster, installed_venv
 from msd_scale import machine
 
 OUT = ROOT / "bench" / "out" / "cluster_render.json"
 WORK = ROOT / "bench" / "out" / "cluster_render"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def cluster(python: Path, workers: int, cwd: Path):
-    """A scheduler and ``workers`` one-thread worker processes; yields the scheduler's address."""
-    from distributed import Client
-
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    log = (cwd / f"dask-{workers}.log").open("w")
-    nice = ["nice", "-n", "10", str(python), "-m", "dask"]
-    procs = [subprocess.Popen([*nice, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                              cwd=cwd, env=clean_env(), stdout=log, stderr=log)]
-    try:
-        procs += [subprocess.Popen([*nice, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard"],
-                                   cwd=cwd, env=clean_env(), stdout=log, stderr=log) for _ in range(workers)]
-        for _ in range(240):
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            time.sleep(0.5)
-        with Client(address, timeout=60) as client:
-            client.wait_for_workers(workers, timeout=180)
-        yield address
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=60)
-        log.close()
 
 
 def render(recipe: str, size: int, out: Path, *options: str) -> float:
@@ -86,7 +48,7 @@ def main() -> dict:
     for jobs in (1, 2):
         seconds[f"--jobs {jobs}"] = render(args.recipe, args.size, WORK / f"jobs{jobs}", "--jobs", str(jobs))
     for workers in (1, 2):
-        with cluster(venv / "bin" / "python", workers, WORK) as address:
+        with dask_cluster(venv / "bin" / "python", workers, WORK, nice=10) as address:
             seconds[f"Dask, {workers} worker{'s' * (workers > 1)}"] = render(
                 args.recipe, args.size, WORK / f"dask{workers}", "--scheduler", address)
     results = {name: {"seconds": round(s, 1), "clips_per_s": round(args.size / s, 2)} for name, s in seconds.items()}

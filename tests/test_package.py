@@ -2,26 +2,18 @@
 without Keyscope are refused in one line while workers with the installed package render a corpus."""
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from bench.installed import clean_env, dask_cluster
 from tests.audio_fixtures import write_key_audio
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
-
-
-def clean_env() -> dict[str, str]:
-    """This environment without anything that would put the checkout on a child's path."""
-    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
 
 
 @pytest.fixture(scope="module")
@@ -55,47 +47,6 @@ def test_installed_keyscope_predicts_like_the_checkout(venv, tmp_path):
     assert listed.returncode == 0 and "major" in listed.stdout, listed.stderr  # every shipped model is installed
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def dask_cluster(python: str, cwd: Path, workers: int = 2):
-    """``dask scheduler`` and ``workers`` ``dask worker`` processes run by ``python`` in ``cwd``, without the
-    checkout on their path; yields the scheduler's address."""
-    from distributed import Client
-
-    address = f"tcp://127.0.0.1:{free_port()}"
-    common = ["--no-dashboard"]
-    logs = (cwd / "dask.log").open("w")
-    procs = [subprocess.Popen([python, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                               *common], cwd=cwd, env=clean_env(), stdout=logs, stderr=logs)]
-    try:
-        procs += [subprocess.Popen([python, "-m", "dask", "worker", address, "--nthreads", "1", "--no-nanny", *common],
-                                   cwd=cwd, env=clean_env(), stdout=logs, stderr=logs) for _ in range(workers)]
-        deadline = time.monotonic() + 120
-        while True:
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", int(address.rsplit(":", 1)[1])), timeout=1).close()
-                break
-            assert time.monotonic() < deadline, (cwd / "dask.log").read_text()
-            time.sleep(0.5)
-        with Client(address, timeout=60) as client:
-            client.wait_for_workers(workers, timeout=120)
-        yield address
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        logs.close()
-
-
 def render(address: str, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "core", "corpus", "--recipe", "rock", "--size", "24", "--seed", "3",
                            "--scheduler", address, "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
@@ -103,7 +54,7 @@ def render(address: str, out: Path) -> subprocess.CompletedProcess:
 
 
 def test_workers_without_keyscope_get_one_line(tmp_path):
-    with dask_cluster(sys.executable, tmp_path) as address:
+    with dask_cluster(sys.executable, 2, tmp_path) as address:
         done = render(address, tmp_path / "corpus")
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
@@ -113,9 +64,19 @@ def test_workers_without_keyscope_get_one_line(tmp_path):
 
 
 def test_workers_with_the_installed_package_render_the_corpus(venv, tmp_path):
-    with dask_cluster(str(venv / "bin" / "python"), tmp_path) as address:
+    with dask_cluster(venv / "bin" / "python", 2, tmp_path) as address:
         done = render(address, tmp_path / "corpus")
     assert done.returncode == 0, done.stderr
     labels = (tmp_path / "corpus" / "labels.csv").read_text().strip().splitlines()
     assert len(labels) == 25 and len(list((tmp_path / "corpus" / "audio").rglob("*.ogg"))) == 24
     assert "24 clips" in done.stdout
+
+
+def test_a_scheduler_without_workers_is_named():
+    from distributed import LocalCluster
+
+    from core.parallel import ClusterError, check_scheduler
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        with pytest.raises(ClusterError, match="has no workers; start some with `dask worker"):
+            check_scheduler(cluster.scheduler_address)
