@@ -131,7 +131,7 @@ def test_on_a_dask_cluster_the_same_scores_as_here(labels):
     labels.write_text(labels.read_text() + "broken.wav,C major\n")
     estimator = load_estimator("default")
     here = evaluate_labels(labels, estimator)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         there = evaluate_labels(labels, estimator, scheduler=cluster.scheduler_address)
     assert there["files"] == here["files"] and len(there["files"]) == len(KEYS)
     assert there["skipped"] == here["skipped"] and "broken.wav" in there["skipped"][0]["file"]

@@ -54,6 +54,16 @@ def test_shipped_models_match_keras(name, tmp_path):
     assert estimator.predict_proba(real).argmax(axis=1).tolist() == [8] * len(real)  # E minor: class 2 * 4 + 0
 
 
+def test_a_network_pickles_as_what_it_was_made_from():
+    """Dask sends the estimator to its workers pickled; the layers' closures are rebuilt there."""
+    import pickle
+
+    network = load_network(paths.DEFAULT_MODEL_DIR / "model.keras")
+    copy = pickle.loads(pickle.dumps(network))
+    x = np.random.default_rng(5).random((2, 84, 12, 1), dtype=np.float32)
+    np.testing.assert_array_equal(copy(x), network(x))
+
+
 def test_eqkey_any_number_of_frames(tmp_path):
     path = paths.DEFAULT_MODEL_DIR / "model.keras"
     for frames in (1, 7, 33):  # odd counts exercise the "same" pooling's padding
