@@ -11,12 +11,14 @@ seconds without requests (the next request starts them again).
 """
 from __future__ import annotations
 
-import multiprocessing
 import queue
+import sys
 import threading
+import types
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import context, popen_spawn_posix
 from typing import Any, Callable
 
 from core import numba_cache
@@ -58,6 +60,29 @@ def predict_task(data: bytes, filename: str, model: str, window_s: float, hop_s:
     return predict_song(data, worker_estimator(model), name=filename, window_s=window_s, hop_s=hop_s).to_dict()
 
 
+class _Popen(popen_spawn_posix.Popen):
+    """Spawn's launcher, leaving out the parent's ``__main__``: in Streamlit that is the page script (its
+    runner puts it in ``sys.modules``), which spawn would otherwise run again in every worker."""
+
+    def _launch(self, process_obj) -> None:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            super()._launch(process_obj)
+        finally:
+            sys.modules["__main__"] = main
+
+
+class _Process(context.SpawnProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        return _Popen(process_obj)
+
+
+class _SpawnContext(context.SpawnContext):
+    Process = _Process
+
+
 class _Slot:
     """One worker process (started on first use) and whether it serves a request now."""
 
@@ -95,7 +120,7 @@ class AnalysisPool:
                 if slot.executor is None:
                     numba_cache.ensure(recheck=self._recheck)
                     self._recheck = False
-                    slot.executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                    slot.executor = ProcessPoolExecutor(1, mp_context=_SpawnContext(),
                                                         max_tasks_per_child=self.max_tasks)
                 executor = slot.executor
             slot.busy = True

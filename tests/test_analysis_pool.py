@@ -104,3 +104,25 @@ def test_idle_workers_exit_and_come_back(song):
         assert pool.predict(song, "song.wav", MODEL, 5.0, 5.0)["key"] == "E minor"
     finally:
         pool.shutdown()
+
+
+def test_the_predict_page_says_the_analysis_crashed_and_the_next_upload_gets_its_key(song, long_song):
+    """SIGSEGV to the worker while the page analyses an upload: one error line, then the next upload's key."""
+    from streamlit.testing.v1 import AppTest
+
+    from core import paths
+    from ui.settings import analysis_pool, policy
+
+    at = AppTest.from_file(str(paths.ROOT / "views" / "predict_page.py"), default_timeout=300)
+    at.query_params["pr_model"], at.query_params["pr_window"] = MODEL, "20"
+    at.run()
+    killed = []
+    killer = threading.Thread(target=lambda: killed.extend(kill_when_busy(analysis_pool(policy().workers))))
+    killer.start()
+    at.file_uploader[0].set_value(("long.wav", long_song, "audio/wav")).run()
+    killer.join(300)
+    assert killed and not at.exception
+    assert [e.value for e in at.error] == [f"long.wav: {CRASHED}"] and not at.metric
+    at.file_uploader[0].set_value(("song.wav", song, "audio/wav")).run()
+    assert not at.exception and not at.error
+    assert {m.label: m.value for m in at.metric}["Key"] == "E minor"
