@@ -93,6 +93,16 @@ def test_sigsegv_in_one_worker_costs_only_its_request(song, long_song):
         pool.shutdown()
 
 
+def test_a_worker_is_replaced_after_max_tasks():
+    """Memory a worker gathers is bounded: after ``max_tasks`` requests a fresh process takes over."""
+    pool = AnalysisPool(workers=1, max_tasks=2, idle_s=None)
+    try:
+        pids = [pool.call(os.getpid) for _ in range(5)]
+        assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4] and os.getpid() not in pids
+    finally:
+        pool.shutdown()
+
+
 def test_idle_workers_exit_and_come_back(song):
     pool = AnalysisPool(workers=1, idle_s=0.5)
     try:
