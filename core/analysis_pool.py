@@ -7,10 +7,12 @@ code, the OOM killer, a ``kill``), only the request it was serving fails, with :
 ("the analysis crashed; try again"); that slot gets a fresh process on its next request, after numba's
 cache is probed again (:func:`core.numba_cache.ensure`), and the other slots keep theirs. Memory stays
 bounded: a process is replaced after ``max_tasks`` requests, and all processes exit after ``idle_s``
-seconds without requests (the next request starts them again).
+seconds without requests (the next request starts them again). Workers run :data:`NICENESS` steps nicer
+than the server, so page renders go first when the cores are busy.
 """
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
@@ -27,6 +29,7 @@ CRASHED = "the analysis crashed; try again"
 MODELS_PER_WORKER = 4
 MAX_TASKS = 50
 IDLE_S = 300.0
+NICENESS = 5
 
 
 class AnalysisCrashed(RuntimeError):
@@ -120,8 +123,8 @@ class AnalysisPool:
                 if slot.executor is None:
                     numba_cache.ensure(recheck=self._recheck)
                     self._recheck = False
-                    slot.executor = ProcessPoolExecutor(1, mp_context=_SpawnContext(),
-                                                        max_tasks_per_child=self.max_tasks)
+                    slot.executor = ProcessPoolExecutor(1, mp_context=_SpawnContext(), initializer=os.nice,
+                                                        initargs=(NICENESS,), max_tasks_per_child=self.max_tasks)
                 executor = slot.executor
             slot.busy = True
             try:
