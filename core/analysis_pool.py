@@ -96,9 +96,9 @@ class _Slot:
 
 class AnalysisPool:
     """``workers`` worker processes; :meth:`call` runs a function in a free one (waiting for one if all
-    are busy)."""
+    are busy). ``idle_s=None``: workers never exit for idleness."""
 
-    def __init__(self, workers: int = 2, max_tasks: int = MAX_TASKS, idle_s: float = IDLE_S) -> None:
+    def __init__(self, workers: int = 2, max_tasks: int = MAX_TASKS, idle_s: float | None = IDLE_S) -> None:
         self.workers, self.max_tasks, self.idle_s = max(1, int(workers)), max_tasks, idle_s
         self._slots = [_Slot() for _ in range(self.workers)]
         self._free: queue.SimpleQueue[_Slot] = queue.SimpleQueue()
@@ -113,19 +113,20 @@ class AnalysisPool:
         """``func(*args)`` in a worker process (``func`` importable, arguments and result picklable).
         Exceptions the function raises come back as they are; a worker that dies raises
         :class:`AnalysisCrashed`."""
-        slot = self._free.get()
+        slot = self._free.get()  # this thread's alone until put back; the idle timer waits for in-flight calls
         try:
             with self._lock:
                 self._in_flight += 1
                 if self._idle_timer is not None:
                     self._idle_timer.cancel()
                     self._idle_timer = None
-                if slot.executor is None:
-                    numba_cache.ensure(recheck=self._recheck)
-                    self._recheck = False
-                    slot.executor = ProcessPoolExecutor(1, mp_context=_SpawnContext(), initializer=os.nice,
-                                                        initargs=(NICENESS,), max_tasks_per_child=self.max_tasks)
-                executor = slot.executor
+            if slot.executor is None:
+                with self._lock:
+                    recheck, self._recheck = self._recheck, False
+                numba_cache.ensure(recheck=recheck)  # under its own file lock, not the pool's
+                slot.executor = ProcessPoolExecutor(1, mp_context=_SpawnContext(), initializer=os.nice,
+                                                    initargs=(NICENESS,), max_tasks_per_child=self.max_tasks)
+            executor = slot.executor
             slot.busy = True
             try:
                 return executor.submit(func, *args).result()
