@@ -17,26 +17,33 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser(only: str | None = None, prog: str = "python -m core") -> argparse.ArgumentParser:
-    """The whole parser; with ``only``, just that sub-command gets its arguments (and their imports), so a
-    command starts without importing what the other commands need."""
+    """Every command with its help line; the arguments of each, or with ``only`` of that one command alone
+    (building a command's arguments may import what its defaults come from: pandas, the corpus recipes)."""
     parser = Parser(prog=prog, description="Keyscope: musical key estimation.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(core.commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"core.commands.{info.name}")
         sub = subparsers.add_parser(info.name, help=module.HELP, description=module.HELP)
-        if only is None or only == info.name:
+        if only is None or info.name == only:
             module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+        sub.set_defaults(run=module.run, analyses_audio=getattr(module, "ANALYSES_AUDIO", False))
     return parser
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m core") -> int:
     argv = sys.argv[1:] if argv is None else argv
-    command = next((arg for arg in argv if not arg.startswith("-")), "")
     try:
-        args = build_parser(command, prog).parse_args(argv)
+        args = build_parser(only=argv[0] if argv and not argv[0].startswith("-") else "", prog=prog).parse_args(argv)
     except SystemExit as done:  # --help, or a usage mistake already reported
         return int(done.code or 0)
+    if args.analyses_audio:
+        from core.numba_cache import NumbaCacheError, ensure
+
+        try:
+            ensure()
+        except NumbaCacheError as err:
+            print(f"{prog} {args.command}: numba cannot run librosa's functions: {err}", file=sys.stderr)
+            return 1
     return int(args.run(args) or 0)
 
 

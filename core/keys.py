@@ -199,8 +199,8 @@ def as_key(value: "Key | str | int") -> Key:
 
 
 def mirex_score(reference: "Key | str | int", estimate: "Key | str | int") -> float:
-    """MIREX weighted score of one estimate, by :func:`mir_eval.key.weighted_score` (imported here: it brings
-    in scipy.stats, a second of start-up that naming keys does not need)."""
+    """MIREX weighted score of one estimate, by :func:`mir_eval.key.weighted_score` (imported here: mir_eval
+    brings scipy.stats, 1.7 s, which reading a catalog or parsing the command line does not need)."""
     import mir_eval.key
 
     return float(mir_eval.key.weighted_score(as_key(reference).mir_eval_name, as_key(estimate).mir_eval_name))

@@ -74,15 +74,22 @@ def imap(func: Callable[..., Any], calls: Iterable[tuple], jobs: int = 1, schedu
          shared: tuple = ()) -> Iterator[Any]:
     """Yield ``func(*shared, *args)`` for each ``args`` in ``calls``, in order: ``jobs`` joblib processes, or
     the Dask cluster at ``scheduler`` (``tcp://host:8786``, checked by :func:`connect`) when one is given, where
-    ``shared`` (a model, say) is sent to each worker once."""
+    ``shared`` (a model, say) is sent to each worker once. Numba's cache is made sound first
+    (:func:`core.numba_cache.ensure`), so concurrent workers never compile librosa's functions at once."""
+    from core.numba_cache import ensure
+
     calls = list(calls)
     if scheduler:
         with connect(scheduler) as client:
+            client.run(ensure)  # each worker's numba cache compiled once, under its lock, before the work
             shared = tuple(client.scatter(list(shared), broadcast=True)) if shared else ()
             futures = [client.submit(func, *shared, *args, pure=False) for args in calls]
             for future in futures:  # in order, so results line up with calls
                 yield future.result()
         return
     from joblib import Parallel, delayed
+
+    if jobs != 1:
+        ensure()  # numba's cache compiled once here, so the workers only load it
 
     yield from Parallel(n_jobs=jobs, return_as="generator")(delayed(func)(*shared, *args) for args in calls)
