@@ -1,8 +1,9 @@
 """Dev-set benchmark: every system on a labels CSV of real recordings, by part and overall, and its speed there.
 
-Each part's files go through :func:`core.evaluation.evaluate_labels` once per system; the
-overall figures are the parts' figures weighted by their file counts (every figure is a mean
-over files). Speed: :func:`speed.one_process` on the same files. Which part a file is in:
+Each part's files go through :func:`core.evaluation.evaluate_labels` once per system; every
+figure is a mean over files, with a 95 % bootstrap interval of the MIREX weighted score, the share
+of each relation (correct, fifth, relative, parallel, other), the MIREX score per genre, and a
+paired comparison of every system with the first one on the same files. Speed: :func:`speed.one_process` on the same files. Which part a file is in:
 :func:`parts`. The default set is ``../shared/devset/labels.csv`` beside the repository.
 """
 from __future__ import annotations
@@ -21,12 +22,12 @@ from core.audio import duration_s
 from core.audio_index import read_labels
 from core.evaluation import evaluate_labels
 from core.keys import Key
+from core.metrics import bootstrap_interval, paired_difference
 from core.paths import ROOT
 
 DEFAULT_LABELS = ROOT.parent / "shared" / "devset" / "labels.csv"
 GTZAN_GENRES = ("blues", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
 POPULAR, OTHER = "popular genres", "other"
-FIGURES = ("accuracy", "mirex_weighted", *CATEGORIES)
 
 
 def part_of(path: str | Path) -> str:
@@ -55,30 +56,63 @@ def _part_csvs(labels: pd.DataFrame, tmp: Path, limit: int | None) -> dict[str, 
     return csvs
 
 
-def _overall(by_part: dict[str, dict]) -> dict:
-    n = sum(scores["n"] for scores in by_part.values())
-    return {"n": n, **{f: sum(s[f] * s["n"] for s in by_part.values()) / n for f in FIGURES}}
+def _scores(files: list[dict], chosen: list[Path]) -> dict:
+    """The figures of one part (or all files) from per-file rows: counts, accuracy, MIREX weighted with its
+    95 % bootstrap interval, and the share of each relation."""
+    rows = [r for r in files if Path(r["file"]) in set(chosen)]
+    scores = [r["score"] for r in rows]
+    low, high = bootstrap_interval(scores)
+    n = max(len(rows), 1)
+    return {"n": len(rows), "accuracy": sum(r["relation"] == "correct" for r in rows) / n,
+            "mirex_weighted": sum(scores) / n, "mirex_low": low, "mirex_high": high,
+            **{c: sum(r["relation"] == c for r in rows) / n for c in CATEGORIES}}
+
+
+def genre_of(path: str | Path) -> str:
+    """The genre a file's name starts with ("rock.00001.flac" -> "rock"), "" for other names."""
+    name = Path(path).name.split(".", 1)[0]
+    return name if name in GTZAN_GENRES else ""
+
+
+def _paired(per_file: dict[str, dict[str, float]], reference: str, files: list[Path]) -> dict:
+    """Every system against ``reference`` on the files both scored: :func:`core.metrics.paired_difference`."""
+    out = {}
+    for name, scores in per_file.items():
+        if name == reference:
+            continue
+        common = [str(f) for f in files if str(f) in scores and str(f) in per_file[reference]]
+        out[name] = paired_difference([scores[f] for f in common], [per_file[reference][f] for f in common])
+    return out
 
 
 def run(names: list[str], labels_csv: Path, repeats: int, limit: int | None = None) -> dict:
-    """``{"source", "parts": {part: files}, "systems": {label: {"overall" | part: scores}}, "speed"}``."""
+    """``{"source", "parts": {part: files}, "systems": {label: {"overall" | part: scores}}, "genres":
+    {label: {genre: MIREX}}, "paired": {"overall" | part: {label: difference against the first system}},
+    "speed"}``."""
     labels = parts(labels_csv)
     with tempfile.TemporaryDirectory() as tmp:
         csvs = _part_csvs(labels, Path(tmp), limit)
         chosen = {part: [Path(p) for p in pd.read_csv(csv)["file"]] for part, csv in csvs.items()}
         files = [f for part_files in chosen.values() for f in part_files]
         minutes = sum(duration_s(f) for f in files) / 60
-        scored, timed = {}, {}
+        scored, timed, genres, per_file = {}, {}, {}, {}
         for name in names:
             estimator = speed._estimator(name, files[0])  # loaded and warmed once, shared with the speed pass
-            by_part = {}
+            rows = []
             for part, csv in csvs.items():
                 bar = lambda items: tqdm(items, desc=f"devset {name} on {part}", leave=False)  # noqa: E731
-                result = evaluate_labels(csv, estimator, bar)
-                by_part[part] = {"n": result["n"], "accuracy": result["accuracy"],
-                                 "mirex_weighted": result["mirex_weighted"], **result["mirex_fractions"]}
-            scored[estimator.name] = {"overall": _overall(by_part), **by_part}
+                rows += evaluate_labels(csv, estimator, bar)["files"]
+            scored[estimator.name] = {"overall": _scores(rows, files),
+                                      **{part: _scores(rows, part_files) for part, part_files in chosen.items()}}
+            by_genre = {}
+            for row in rows:
+                by_genre.setdefault(genre_of(row["file"]), []).append(row["score"])
+            genres[estimator.name] = {g: sum(v) / len(v) for g, v in sorted(by_genre.items()) if g}
+            per_file[estimator.name] = {row["file"]: row["score"] for row in rows}
             timed[estimator.name] = speed.one_process(name, files, minutes, repeats)
+    reference = next(iter(per_file))
+    paired = {"overall": _paired(per_file, reference, files),
+              **{part: _paired(per_file, reference, part_files) for part, part_files in chosen.items()}}
     return {"source": os.path.relpath(labels_csv, ROOT), "parts": {part: len(part_files) for part, part_files in chosen.items()},
-            "systems": scored, "speed": {"files": len(files), "audio_min": round(minutes, 2), "repeats": repeats,
-                                         "one_process": timed}}
+            "systems": scored, "genres": genres, "reference": reference, "paired": paired,
+            "speed": {"files": len(files), "audio_min": round(minutes, 2), "repeats": repeats, "one_process": timed}}

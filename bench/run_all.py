@@ -20,6 +20,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import accuracy
+from accuracy import CATEGORIES
 import devset
 import speed
 import systems
@@ -94,19 +95,45 @@ def devset_markdown(section: dict | str) -> str:
     part_names = list(section["parts"])
     counts = ", ".join(f"{n} {part}" for part, n in section["parts"].items())
     sp = section["speed"]
-    return "\n\n".join([
+    systems = section["systems"]
+
+    def mirex(s: dict) -> str:
+        interval = f" [{s['mirex_low']:.2f}, {s['mirex_high']:.2f}]" if "mirex_low" in s else ""
+        return f"{s['mirex_weighted']:.3f}{interval} / {s['accuracy']:.3f}"
+
+    blocks = [
         f"### Dev set: `{section['source']}` ({sum(section['parts'].values())} recordings: {counts})",
         f"`{section['command']}` at commit {section['commit']} on {section['date']}, "
         f"{section['seconds'] / 60:.1f} min (load average {section['loadavg'][0]:.1f} at the start, "
         f"{section['loadavg'][1]:.1f} at the end). Parts: a CSV's `part` column, else `{devset.POPULAR}` = "
         f"files named after a GTZAN genre (`rock.00001.flac`) and `{devset.OTHER}` = the rest (on "
-        "`../shared/devset`, the Bach violin and piano recordings). MIREX weighted / accuracy:",
+        "`../shared/devset`, the Bach violin and piano recordings). MIREX weighted [95 % bootstrap interval] / "
+        "accuracy:",
         table(["system", "overall", *part_names],
-              [[name, *(f"{s[p]['mirex_weighted']:.3f} / {s[p]['accuracy']:.3f}" for p in ("overall", *part_names))]
-               for name, s in section["systems"].items()]),
+              [[name, *(mirex(s[p]) for p in ("overall", *part_names))] for name, s in systems.items()])]
+    if "paired" in section:
+        blocks += [f"Paired against `{section['reference']}` on the same files: mean MIREX difference "
+                   "[95 % paired bootstrap interval], files better / worse / same:",
+                   table(["system", "overall", *part_names],
+                         [[name, *(_paired_cell(section["paired"][p][name]) for p in ("overall", *part_names))]
+                          for name in systems if name != section["reference"]])]
+    if all("parallel" in s["overall"] for s in systems.values()):
+        blocks += ["Share of files by relation of the answer to the published key (all files):",
+                   table(["system", *CATEGORIES], [[name, *(f"{s['overall'][c]:.3f}" for c in CATEGORIES)]
+                                                   for name, s in systems.items()])]
+    if section.get("genres"):
+        genres = sorted({g for by_genre in section["genres"].values() for g in by_genre})
+        blocks += ["MIREX weighted by genre (popular part, about 3 files each):",
+                   table(["system", *genres], [[name, *(f"{section['genres'][name].get(g, 0):.2f}" for g in genres)]
+                                               for name in systems])]
+    return "\n\n".join(blocks + [
         f"Speed on the same {sp['files']} files ({sp['audio_min']} min of audio), seconds of compute per minute "
         f"of audio, one process, median of {sp['repeats']}:",
         _one_process_table(sp["one_process"])])
+
+
+def _paired_cell(p: dict) -> str:
+    return f"{p['difference']:+.3f} [{p['low']:+.2f}, {p['high']:+.2f}], {p['better']}/{p['worse']}/{p['same']}"
 
 
 def markdown(results: dict) -> str:

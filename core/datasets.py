@@ -7,8 +7,9 @@ A data spec is a string in a run's config:
 * ``"corpus"`` -- the bundled corpus (``data/corpus/``): semitone-grid windows, or the
   capstone's 162x162 STFT images for the ``stft162`` representation.
 * ``"synth:NAME[+NAME...]"`` -- generated corpora ``python -m core corpus --recipe RECIPE [--seed S]``
-  made, each NAME a folder under ``CACHE_DIR/synth`` (``popular-s0``, ``tunes-s0``); their
-  ``labels.csv`` files together, read as below.
+  made, each NAME a folder under ``CACHE_DIR/synth`` (``popular-s0``, ``tunes-s0``), or ``realpool``: the
+  real recordings ``python -m core pool all`` labelled where estimators agree; their ``labels.csv``
+  files together, read as below.
 * ``"labels:PATH.csv"`` -- any labelled audio (``file,key[,song]`` rows, e.g. a corpus made by
   ``python -m core corpus --recipe``): one excerpt per file, extracted once into the feature store
   with all cores and read batch by batch, so the set need not fit in memory.
@@ -140,7 +141,7 @@ def describe(spec: str, data: Dataset) -> dict:
 
     info = {"spec": spec, "examples": int(len(data.y)), "songs": int(len(set(data.song_ids.tolist())))}
     if spec.startswith(("synth:", "labels:")):
-        manifests = [csv.parent / "synth.json" for csv in label_files(spec)]
+        manifests = [csv.parent / name for csv in label_files(spec) for name in ("synth.json", "pool.json")]
         info["corpora"] = [json.loads(m.read_text()) for m in manifests if m.is_file()]
     return info
 
@@ -154,6 +155,9 @@ def label_files(spec: str) -> list[Path]:
 
     files = []
     for name in spec.split(":", 1)[1].split("+"):
+        if name == REAL_POOL:
+            files.append(_pool_labels())
+            continue
         recipe, _, seed = name.rpartition("-s")
         if recipe not in RECIPES or not seed.isdigit():
             raise ValueError(f"data spec {spec!r}: name generated corpora as RECIPE-sSEED (e.g. popular-s0) joined "
@@ -164,6 +168,18 @@ def label_files(spec: str) -> list[Path]:
                              f" --seed {seed}`")
         files.append(csv)
     return files
+
+
+REAL_POOL = "realpool"  # in a synth: spec, the real recordings `python -m core pool all` labelled by agreement
+
+
+def _pool_labels() -> Path:
+    from core.realpool import default_pool
+
+    csv = default_pool() / "labels.csv"
+    if not csv.is_file():
+        raise ValueError("no labelled real pool yet; make it with `python -m core pool all`")
+    return csv
 
 
 def _labelled(csv_paths: list[Path], input_shape: tuple[int, int, int], representation: str = "semitone") -> Dataset:

@@ -195,20 +195,34 @@ def load_estimator(name_or_path: str) -> KeyEstimator:
         if not essentia_available():
             raise ValueError("Essentia is not installed here; `import essentia` failed")
         return EssentiaEstimator(text.split(":", 1)[1].strip() if ":" in text else "bgate")
-    if text == "default":
-        return _cnn_from_folder(paths.DEFAULT_MODEL_DIR, f"{_model_name(paths.DEFAULT_MODEL_DIR)} (default)")
-    if text in shipped_models():
-        return _cnn_from_folder(paths.MODELS_DIR / text, text)
     path = Path(text)
-    if path.suffix == ".keras" and path.is_file():
-        return _cnn_from_folder(path.parent, path.stem) if path.name == "model.keras" else \
-            CNNEstimator(path, json.loads((path.parent / "config.json").read_text()), path.stem)
+    if path.suffix == ".keras" and path.is_file() and path.name != "model.keras":
+        return CNNEstimator(path, json.loads((path.parent / "config.json").read_text()), path.stem)
+    folder = model_folder(text)
+    if text == "default":
+        return _cnn_from_folder(folder, f"{_model_name(folder)} (default)")
+    if text in shipped_models() or path.exists():
+        return _cnn_from_folder(folder, text if text in shipped_models() else folder.name)
+    return _cnn_from_folder(folder, f"run {text}")
+
+
+def model_folder(name: str) -> Path:
+    """The folder of a CNN by name: "default", a shipped model's name, a run folder (or its model.keras), or a
+    run id; a ValueError listing the names otherwise."""
+    text = str(name).strip()
+    if text == "default":
+        return paths.DEFAULT_MODEL_DIR
+    if text in shipped_models():
+        return paths.MODELS_DIR / text
+    path = Path(text)
+    if path.name == "model.keras" and path.is_file():
+        return path.parent
     if path.is_dir():
-        return _cnn_from_folder(path, path.name)
+        return path
     from core.training import runs_dir
 
-    if (runs_dir() / text).is_dir():
-        return _cnn_from_folder(runs_dir() / text, f"run {text}")
+    if text and (runs_dir() / text).is_dir():
+        return runs_dir() / text
     raise ValueError(f"unknown estimator {text!r}; choose one of {', '.join(available_estimators())}, "
                      "a run folder or a .keras file")
 

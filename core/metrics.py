@@ -81,3 +81,28 @@ def headline(result: dict) -> dict[str, float]:
     """The headline scores of a :func:`summary` (or a run's ``metrics.json``) under their :data:`LABELS`."""
     beta = f"{float(result.get('beta', 1.0)):g}"
     return {label.format(beta=beta): result[key] for key, label in LABELS.items() if key in result}
+
+
+def bootstrap_interval(scores, level: float = 0.95, resamples: int = 10_000, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of per-file ``scores`` (``scipy.stats.bootstrap``); one file
+    or identical scores give the mean itself at both ends."""
+    from scipy.stats import bootstrap
+
+    scores = np.asarray(scores, dtype=float)
+    if len(scores) < 2 or np.ptp(scores) == 0:
+        mean = float(scores.mean()) if len(scores) else 0.0
+        return mean, mean
+    result = bootstrap((scores,), np.mean, confidence_level=level, n_resamples=resamples, method="percentile",
+                       random_state=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def paired_difference(a, b, level: float = 0.95, resamples: int = 10_000, seed: int = 0) -> dict:
+    """System A against system B on the same files (per-file scores ``a`` and ``b``, in the same order): the
+    mean difference A - B, its paired bootstrap interval, and the files A scores higher, lower, the same."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired scores need the same files; got {a.shape} and {b.shape}")
+    low, high = bootstrap_interval(a - b, level, resamples, seed)
+    return {"difference": float((a - b).mean()) if len(a) else 0.0, "low": low, "high": high,
+            "better": int((a > b).sum()), "worse": int((a < b).sum()), "same": int((a == b).sum())}

@@ -57,6 +57,7 @@ class RunConfig:
     test_fraction: float = 0.2
     val_fraction: float = 0.1
     width: int | None = None  # filters of the first block (keynet, eqkey); None: the builder's default
+    init: str | None = None  # a model whose weights the network starts from ("default", a shipped name, a run id)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_shape", tuple(int(v) for v in self.input_shape))
@@ -71,11 +72,9 @@ class RunConfig:
 
     @property
     def id(self) -> str:
-        """A stable 12-hex-digit hash of the settings (an unset width is left out, so runs made before
-        the setting existed keep their ids)."""
-        data = self.to_dict()
-        if data["width"] is None:
-            del data["width"]
+        """A stable 12-hex-digit hash of the settings (an unset width or init is left out, so runs made before
+        those settings existed keep their ids)."""
+        data = {k: v for k, v in self.to_dict().items() if v is not None or k not in ("width", "init")}
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -243,6 +242,10 @@ def check(config: RunConfig) -> None:
     if config.model not in BUILDERS:
         raise ValueError(f"unknown model {config.model!r}; choose one of {sorted(BUILDERS)}")
     datasets.check_spec(config.data, config.representation)
+    if config.init:
+        from core.estimators import model_folder
+
+        model_folder(config.init)
 
 
 def check_limits(config: RunConfig, max_runs: int, max_epochs: int, max_examples: int) -> None:
@@ -404,6 +407,8 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
     model, done = _resume(folder)
     if model is None:
         model = build(config.model, config.input_shape, config.width)
+        if config.init:
+            model.set_weights(_initial_weights(config.init))
         optimizer = (keras.optimizers.Adam(config.lr) if config.optimizer == "adam"
                      else keras.optimizers.SGD(config.lr, momentum=config.momentum))
         model.compile(optimizer=optimizer, loss=LOSSES[config.loss], metrics=["accuracy"])
@@ -445,6 +450,17 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
     for path in folder.glob(CHECKPOINT_GLOB):
         path.unlink()
     return "finished"
+
+
+def _initial_weights(name: str) -> list:
+    """The weights of the model ``name`` (see :func:`core.estimators.model_folder`) to start a run from."""
+    import keras
+
+    from core.estimators import model_folder
+    from core.models import fold_octaves
+
+    fold_octaves()
+    return keras.models.load_model(model_folder(name) / "model.keras", compile=False).get_weights()
 
 
 def _write_predictions(folder: Path, test, proba: np.ndarray) -> None:

@@ -9,7 +9,7 @@ ANALYSES_AUDIO = True
 HELP = "train a key CNN (eqkey, keynet or the capstone's seed network) as a cached, resumable run"
 
 _SETTINGS = ("model", "loss", "optimizer", "lr", "momentum", "epochs", "batch_size", "data", "split_seed",
-             "test_fraction", "val_fraction", "representation", "width")
+             "test_fraction", "val_fraction", "representation", "width", "init")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--representation", help="feature representation name (recorded in the config)")
     parser.add_argument("--width", type=positive_int, help="filters in the first block of keynet or eqkey (more: slower, "
                                                     "more capacity)")
+    parser.add_argument("--init", metavar="MODEL",
+                        help="start from this model's weights (default, a shipped model's name or a run id): "
+                             "fine-tuning; the model, input shape and width must match it")
     parser.add_argument("--loss", choices=["categorical_crossentropy", "mse"])
     parser.add_argument("--optimizer", choices=["adam", "sgd"])
     parser.add_argument("--lr", type=positive_float)
@@ -33,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="random transposition per example (label follows)")
     parser.add_argument("--data", help="'corpus' (the bundled corpus, default), 'synth:RECIPE' (a corpus made by "
-                                        "`corpus --recipe`), 'labels:FILE.csv' (any file,key labelled audio, read "
+                                        "`corpus --recipe`; several joined by '+', 'realpool' among them: the real "
+                                        "recordings `pool all` labelled), 'labels:FILE.csv' (any file,key labelled audio, read "
                                         "through the feature store) or 'synthetic:N'")
     parser.add_argument("--split-seed", dest="split_seed", type=int)
     parser.add_argument("--test-fraction", dest="test_fraction", type=open_fraction)

@@ -148,7 +148,7 @@ def arrangement(plan: ClipPlan, seconds: float):
                 for i, hit in enumerate(mask):
                     if hit == "x":
                         note(drums, notes, bar_step + i, 1, 100 if notes in (36, 38) else 70)
-    scale = _scale(plan.key, style.pentatonic)
+    scale = _scale(plan.key, style.pentatonic, style.harmonic)
     for chord_no, start in enumerate(range(0, n_steps, chord_steps)):
         degree, quality = plan.progression[chord_no % len(plan.progression)]
         root = (tonic + degree) % 12
@@ -165,12 +165,13 @@ def arrangement(plan: ClipPlan, seconds: float):
     return comp_midi, rest
 
 
-def _scale(key: Key, pentatonic: bool = False) -> list[int]:
-    """Pitch classes of the key's scale (natural minor in minor), or of its pentatonic scale."""
+def _scale(key: Key, pentatonic: bool = False, harmonic: bool = False) -> list[int]:
+    """Pitch classes of the key's scale (natural minor in minor, harmonic minor with ``harmonic``), or of its
+    pentatonic scale."""
     if pentatonic:
         steps = (0, 2, 4, 7, 9) if key.mode == MAJOR else (0, 3, 5, 7, 10)
     else:
-        steps = (0, 2, 4, 5, 7, 9, 11) if key.mode == MAJOR else (0, 2, 3, 5, 7, 8, 10)
+        steps = (0, 2, 4, 5, 7, 9, 11) if key.mode == MAJOR else (0, 2, 3, 5, 7, 8, 11 if harmonic else 10)
     return [(key.tonic + s) % 12 for s in steps]
 
 
