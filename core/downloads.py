@@ -12,10 +12,12 @@ def without_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
-            text = out[column].astype(object)
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_LEADS))
-            out[column] = text.where(~risky, "'" + text.astype(str))
+            out[column] = out[column].astype(object).map(_as_text)
     return out
+
+
+def _as_text(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_LEADS) else value
 
 
 def csv_bytes(frame: pd.DataFrame, **to_csv) -> bytes:
