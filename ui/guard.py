@@ -14,13 +14,23 @@ import streamlit as st
 from core.access import BadPath, OutsideRoots
 from ui.settings import policy
 
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark: CommonMark escapes them all
+# What can start markdown in Streamlit (CommonMark, GFM, math, its :color[...] directives): emphasis, code, links,
+# images, HTML and entities, headings, tables, strikethrough, math, e-mail and URL autolinks ("/" breaks
+# "https://", "." after "www" breaks "www."), a list or heading marker first; "_" only where it can emphasise (not inside
+# a word like ds_kc).
+_ACTIVE = re.compile(r"([\\*`\[\]()!<>&#|~$@/{}]|(?i:(?<=www))\.|_(?![A-Za-z0-9])|(?<![A-Za-z0-9])_|^[-+=])")
 
 
 def plain(text: object) -> str:
     """``text`` (URL input, a file name, a message quoting either) for a markdown element, shown as typed:
-    no bold, no link, no image, no HTML, no new block."""
-    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).splitlines()))
+    no bold, no link, no image, no HTML, no new block (line breaks become spaces)."""
+    return _ACTIVE.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
+def message(err: BaseException) -> str:
+    """An error's message for a page: the policy's own fixed lines as they are, any other (it may quote a
+    path or value from the URL) as :func:`plain` text."""
+    return str(err) if isinstance(err, (OutsideRoots, BadPath)) else plain(err)
 
 
 def path(text: str) -> Path | None:

@@ -11,7 +11,7 @@ from core.audio_index import LabelsError
 from core.msd import SEED_CSV_COLUMNS, MSDError, seed_selection
 from core.urlstate import Param
 from ui.data import catalog_stamp, load_catalog, load_catalog_with_audio
-from ui.guard import plain
+from ui.guard import message
 from ui.settings import policy
 from ui.url import read_view, seed_widgets, write_view
 
@@ -73,12 +73,12 @@ except (MSDError, OutsideRoots, BadPath) as err:
     if not source:
         st.info("The bundled corpus is not built yet: run `python -m core corpus` to create it.")
     else:
-        st.error(f"Cannot read this catalog. {plain(err)}")
+        st.error(f"Cannot read this catalog. {message(err)}")
     st.stop()
 try:
     catalog = catalog_of(source, audio)
 except (LabelsError, OSError) as err:
-    st.warning(f"No audio attached: {plain(err)}", icon="⚠️")
+    st.warning(f"No audio attached: {message(err)}", icon="⚠️")
     audio = ""
 
 

@@ -192,7 +192,7 @@ if base == "on" and results:
                 rows.append({"run": name, "estimator": f"{template} (clips)", "accuracy": r["accuracy"],
                              "MIREX weighted": r["mirex_weighted"]})
         except FileNotFoundError as err:
-            st.warning(f"Run {guard.plain(name)}: {guard.plain(err)}")
+            st.warning(f"Run {guard.plain(name)}: {err}")  # names no folder, and its command is markdown
     st.dataframe(pd.DataFrame(rows), hide_index=True)
 for name, result in results.items():
     st.subheader(f"Run {name}")

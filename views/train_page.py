@@ -138,7 +138,7 @@ else:
             st.warning(f"Not started: {err}.", icon="⏳")
             st.stop()
         except ValueError as err:  # a bad data spec; LabelsError (a labels CSV that is none) too
-            st.error(f"Not started: {guard.plain(err)}")
+            st.error(f"Not started: {guard.message(err)}")
             st.stop()
         guard.started(config.id)
         watch(config.id)
