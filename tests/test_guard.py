@@ -23,9 +23,9 @@ from core.evaluation import clip_path, evaluate_on_run_split, missing_clips_hint
 from core.estimators import load_estimator
 from core.scan import find_files
 from core.spectrograms import DB_RANGE, for_display
-from core.training import PRESETS, REPRESENTATIONS, RunConfig
+from core.training import RunConfig
 from tests.audio_fixtures import write_key_audio
-from tests.conftest import make_catalog_frame
+from tests.conftest import make_catalog_frame, train_page_config
 from ui.guard import plain
 
 SECRET = "AKIA_SECRET_TOKEN_1234"
@@ -249,7 +249,7 @@ def test_runs_in_public_mode_score_no_audio_outside_the_roots(public, runs):
 def test_runs_out_of_public_mode_say_no_such_file_and_offer_deleting(runs):
     app = _page("runs", ru_labels="/nonexistent/labels.csv")
     assert not app.exception and [e.value for e in app.error] == [
-        f"{plain('/nonexistent/labels.csv')}: no such labels CSV on this server."]
+        f"{plain('/nonexistent/labels.csv')}: no such file on this server; give the path of a labels CSV."]
     assert app.multiselect(key="ru_del").options == ["server1"]  # shipped models are not offered
     app = _page("runs", ru_labels="~nosuchuser/x.csv")
     assert not app.exception and [e.value for e in app.error] == [BAD_PATH_MESSAGE]
@@ -280,12 +280,7 @@ def test_the_shipped_models_runs_view_on_a_fresh_clone(runs, tmp_path, monkeypat
 
 def _running_elsewhere(runs) -> RunConfig:
     """A run of the Train page's settings for ``tr_data=synthetic:48`` that another process is training."""
-    preset = PRESETS["keynet"]
-    config = RunConfig(model=preset["model"], representation=preset["representation"],
-                       input_shape=REPRESENTATIONS[preset["representation"]], loss=preset["loss"],
-                       optimizer=preset["optimizer"], lr=float(preset["lr"]), momentum=float(preset["momentum"]),
-                       epochs=RunConfig().epochs, batch_size=int(preset["batch_size"]), augment=preset["augment"],
-                       data="synthetic:48", split_seed=RunConfig().split_seed)
+    config = train_page_config("synthetic:48")
     folder = runs / config.id
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps(config.to_dict()))

@@ -51,9 +51,9 @@ def file(text: str, what: str = "file") -> Path | None:
     if found is None:
         return None
     if not found.exists():
-        st.error(f"{shown(found)}: no such {what} on this server.")
+        st.error(f"{shown(found)}: no such file on this server; give the path of a {what}.")
     elif not found.is_file():
-        st.error(f"{shown(found)}: not a regular file; give a {what}.")
+        st.error(f"{shown(found)}: not a regular file; give the path of a {what}.")
     else:
         return found
     return None

@@ -141,14 +141,9 @@ def test_visitors_see_no_deploy_button_or_developer_menu(page, public_url):
 
 
 def test_a_run_trained_on_the_server_is_watched_not_stopped_and_the_page_goes_idle(page, public_url, public_home):
-    from core.training import PRESETS, REPRESENTATIONS, RunConfig
+    from tests.conftest import train_page_config
 
-    preset = PRESETS["keynet"]
-    config = RunConfig(model=preset["model"], representation=preset["representation"],
-                       input_shape=REPRESENTATIONS[preset["representation"]], loss=preset["loss"],
-                       optimizer=preset["optimizer"], lr=float(preset["lr"]), momentum=float(preset["momentum"]),
-                       epochs=RunConfig().epochs, batch_size=int(preset["batch_size"]), augment=preset["augment"],
-                       data="synthetic:48", split_seed=RunConfig().split_seed)
+    config = train_page_config("synthetic:48")
     folder = public_home / "runs" / config.id
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps(config.to_dict()))
@@ -176,3 +171,13 @@ def test_a_run_trained_on_the_server_is_watched_not_stopped_and_the_page_goes_id
     finally:
         trainer.kill()
         trainer.wait()
+
+
+def test_the_only_with_audio_label_is_shown_whole(page, public_url):
+    page.goto(f"{public_url}/dataset")
+    wait_for_app(page)
+    label = page.get_by_text("Only with audio", exact=True)
+    cut = label.evaluate("""el => { const cut = [];
+        for (let e = el; e && e.dataset?.testid !== 'stColumn'; e = e.parentElement)
+            if (e.scrollWidth > e.clientWidth + 1) cut.push(e.tagName); return cut; }""")
+    assert cut == []
