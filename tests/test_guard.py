@@ -163,7 +163,7 @@ def test_download_cells_that_start_a_formula_are_text():
 def test_plain_text_renders_no_markdown():
     html = _html(f"Model '{plain(PHISHING)}' is not available\n\n{plain('# head')}")
     assert "<a" not in html and "<img" not in html and "<strong>" not in html and "<h1>" not in html
-    assert "Session expired" in html and "https://evil.example/login" in html.replace("\\", "")
+    assert "Session expired" in html and "evil.example/login" in html
 
 
 # -- the shipped model ------------------------------------------------------------------------------------------

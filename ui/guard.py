@@ -15,16 +15,21 @@ from core.access import BadPath, OutsideRoots
 from ui.settings import policy
 
 # What can start markdown in Streamlit (CommonMark, GFM, math, its :color[...] directives): emphasis, code, links,
-# images, HTML and entities, headings, tables, strikethrough, math, e-mail and URL autolinks ("/" breaks
-# "https://", "." after "www" breaks "www."), a list or heading marker first; "_" only where it can emphasise (not inside
-# a word like ds_kc).
-_ACTIVE = re.compile(r"([\\*`\[\]()!<>&#|~$@/{}]|(?i:(?<=www))\.|_(?![A-Za-z0-9])|(?<![A-Za-z0-9])_|^[-+=])")
+# images, HTML and entities, headings, tables, strikethrough, math, <autolinks>, a list or heading marker
+# first; "_" only where it can emphasise (not inside a word like ds_kc).
+_ACTIVE = re.compile(r"([\\*`\[\]()!<>&#|~$@{}]|_(?![A-Za-z0-9])|(?<![A-Za-z0-9])_|^[-+=])")
+
+
+# Streamlit's GFM turns URLs and e-mail addresses into links after escapes are read (in the text itself), so
+# an invisible word joiner goes after "http:"/"https:" and "www" and before "@": the text reads the same.
+_AUTOLINK = re.compile(r"(?i)(https?:|www)(?=[./])|(?=@)")
 
 
 def plain(text: object) -> str:
     """``text`` (URL input, a file name, a message quoting either) for a markdown element, shown as typed:
     no bold, no link, no image, no HTML, no new block (line breaks become spaces)."""
-    return _ACTIVE.sub(r"\\\1", " ".join(str(text).splitlines()))
+    text = _AUTOLINK.sub("\\g<0>\u2060", " ".join(str(text).splitlines()))
+    return _ACTIVE.sub(r"\\\1", text)
 
 
 def message(err: BaseException) -> str:

@@ -155,7 +155,8 @@ def test_a_run_trained_on_the_server_is_watched_not_stopped_and_the_page_goes_id
         page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(time.monotonic())))
         page.goto(f"{public_url}/train?tr_data=synthetic:48")
         wait_for_app(page)
-        page.wait_for_selector(f'text=run {config.id}: running', timeout=30_000)
+        page.wait_for_function("id => document.querySelector('[data-testid=stMain]').innerText"
+                               ".includes(`run ${id}: running`)", arg=config.id, timeout=30_000)
         assert page.get_by_role("button", name="Stop").count() == 0
         before = len(sent)
         page.wait_for_timeout(5_000)
