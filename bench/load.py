@@ -3,9 +3,13 @@
 Starts ``streamlit run app.py`` on a free loopback port (``KEYSCOPE_PUBLIC=1``, as deployed), opens
 N headless chromium pages on /predict (Debian's ``/usr/bin/chromium`` via Playwright), then all
 upload a different 30 s song at the same moment. Per N: seconds from upload to the key (median,
-max), to the page finishing, errors, and the server's peak resident memory while the round ran.
+max), to the page finishing, errors, the seconds a fresh tab opened meanwhile takes to render the
+Dataset page (its sliders), and the resident memory of the server and its analysis workers (its
+process tree): before the round, at its peak, and ``--settle-round`` seconds after the tabs closed.
 Each N runs again with two training runs going (keynet on synthetic data, background processes).
-A first upload, before the rounds and not counted, has the server load TensorFlow and the model.
+A first upload, before the rounds and not counted, has the analysis workers load TensorFlow and the model;
+the server runs with ``KEYSCOPE_WORKER_IDLE_S`` (``--worker-idle``), so workers left idle between rounds
+exit and the next round starts them again.
 Then one session uploads a big WAV (``--big-mb``, 150 MB by default) and closes; the server's
 resident memory is read before, at the key, and after the session has closed and the server has
 dropped it (Streamlit keeps a closed session for reconnection for about 2 minutes).
@@ -65,9 +69,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen, str]:
+def start_server(home: Path, worker_idle_s: float) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = dict(os.environ, KEYSCOPE_PUBLIC="1", KEYSCOPE_RUNS=str(home / "runs"), KEYSCOPE_CACHE=str(home / "cache"))
+    env = dict(os.environ, KEYSCOPE_PUBLIC="1", KEYSCOPE_RUNS=str(home / "runs"), KEYSCOPE_CACHE=str(home / "cache"),
+               KEYSCOPE_WORKER_IDLE_S=str(worker_idle_s))
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
@@ -92,8 +97,29 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (the server and its analysis workers), MB;
+    raises OSError once the process is gone."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended while the list was read
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = rss_mb(pid), list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        try:
+            total += rss_mb(child)
+        except OSError:
+            pass
+        todo.extend(children.get(child, []))
+    return total
+
+
 class PeakMemory:
-    """Samples a process's resident memory (VmRSS) every 0.2 s; ``peak_mb`` is the largest seen."""
+    """Samples a process tree's resident memory (:func:`tree_rss_mb`) every 0.2 s; ``peak_mb`` is the largest seen."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak_mb, self._stop = pid, 0.0, threading.Event()
@@ -102,7 +128,7 @@ class PeakMemory:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.peak_mb = max(self.peak_mb, rss_mb(self.pid))
+                self.peak_mb = max(self.peak_mb, tree_rss_mb(self.pid))
             except OSError:
                 return
             self._stop.wait(0.2)
@@ -149,8 +175,25 @@ async def session(browser, url: str, song: Path, ready: asyncio.Event, start: as
         await context.close()
 
 
-async def round_(url: str, songs_: list[Path], timeout_ms: int) -> list[dict]:
-    """Open every page first, then all upload at the same moment."""
+async def fresh_render(browser, url: str, timeout_ms: int) -> float | None:
+    """Seconds a new tab takes to show the Dataset page with its sliders, idle (None: it did not)."""
+    context = await browser.new_context(viewport={"width": 1200, "height": 900})
+    page = await context.new_page()
+    began = time.monotonic()
+    try:
+        await page.goto(f"{url}/dataset", timeout=timeout_ms)
+        await page.wait_for_selector('[data-testid="stSlider"]', timeout=timeout_ms)
+        await wait_idle(page, timeout_ms)
+        return time.monotonic() - began
+    except Exception:  # noqa: BLE001 - counted as no render
+        return None
+    finally:
+        await context.close()
+
+
+async def round_(url: str, songs_: list[Path], timeout_ms: int) -> tuple[list[dict], float | None]:
+    """Open every page first, then all upload at the same moment; a second after, a fresh tab opens the
+    Dataset page. The sessions' results and that render's seconds."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -159,9 +202,11 @@ async def round_(url: str, songs_: list[Path], timeout_ms: int) -> list[dict]:
         tasks = [asyncio.create_task(session(browser, url, s, r, start, timeout_ms)) for s, r in zip(songs_, readies)]
         await asyncio.gather(*(r.wait() for r in readies))
         start.set()
+        await asyncio.sleep(1.0)
+        render_s = await fresh_render(browser, url, timeout_ms)
         results = await asyncio.gather(*tasks)
         await browser.close()
-        return results
+        return results, render_s
 
 
 def start_training(home: Path, count: int) -> list:
@@ -203,12 +248,12 @@ async def big_upload(url: str, pid: int, song: Path, settle_s: float, timeout_ms
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        before = rss_mb(pid)
+        before = tree_rss_mb(pid)
         ready, start = asyncio.Event(), asyncio.Event()
         start.set()
         with PeakMemory(pid) as memory:
             result = await session(browser, url, song, ready, start, timeout_ms)
-        at_key = rss_mb(pid)
+        at_key = tree_rss_mb(pid)
         await asyncio.sleep(settle_s)  # the closed session outlives its tab for Streamlit's reconnect window
         context = await browser.new_context()  # a later visitor: the server touches its session store
         page = await context.new_page()
@@ -216,14 +261,14 @@ async def big_upload(url: str, pid: int, song: Path, settle_s: float, timeout_ms
         await wait_idle(page, timeout_ms)
         await context.close()
         await asyncio.sleep(5)
-        after = rss_mb(pid)
+        after = tree_rss_mb(pid)
         await browser.close()
     return {"file_mb": round(song.stat().st_size / 1e6, 1), "to_key_s": result["to_key_s"], "error": result["error"],
             "rss_before_mb": round(before, 1), "rss_peak_mb": round(memory.peak_mb, 1),
             "rss_after_close_mb": round(at_key, 1), "rss_settled_mb": round(after, 1), "settle_s": settle_s}
 
 
-def summarise(n: int, training_runs: int, results: list[dict], peak_mb: float) -> dict:
+def summarise(n: int, training_runs: int, results: list[dict], render_s: float | None, memory: dict) -> dict:
     keys = [r["to_key_s"] for r in results if r["to_key_s"] is not None]
     ends = [r["to_finish_s"] for r in results if r["to_finish_s"] is not None]
     return {"sessions": n, "training_runs": training_runs,
@@ -232,7 +277,8 @@ def summarise(n: int, training_runs: int, results: list[dict], peak_mb: float) -
             "to_finish_max_s": round(max(ends), 2) if ends else None,
             "errors": sum(r["error"] is not None for r in results),
             "error_messages": sorted({r["error"] for r in results if r["error"]}),
-            "server_peak_rss_mb": round(peak_mb, 1)}
+            "fresh_render_s": None if render_s is None else round(render_s, 2),
+            **{name: round(mb, 1) for name, mb in memory.items()}}
 
 
 def main() -> None:
@@ -244,14 +290,18 @@ def main() -> None:
     parser.add_argument("--big-mb", type=float, default=150.0, help="size of the big upload (0: leave it out)")
     parser.add_argument("--settle", type=float, default=150.0,
                         help="seconds to wait after the big upload's session closed")
+    parser.add_argument("--settle-round", type=float, default=60.0,
+                        help="seconds after a round's tabs closed before its memory is read again")
+    parser.add_argument("--worker-idle", type=float, default=30.0,
+                        help="the server's KEYSCOPE_WORKER_IDLE_S: idle seconds before analysis workers exit")
     args = parser.parse_args()
     rows, big = [], None
     with tempfile.TemporaryDirectory(prefix="keyscope-load-") as tmp:
         home = Path(tmp)
         all_songs = songs(max(args.sessions), args.seconds, home)
-        server, url = start_server(home)
+        server, url = start_server(home, args.worker_idle)
         try:
-            # one upload first, not counted: the server loads TensorFlow and the model once, for everyone
+            # one upload first, not counted: the workers load TensorFlow and the model
             warm = songs(1, args.seconds, home / "warm-up")
             asyncio.run(round_(url, warm, int(args.timeout * 1000)))
             for count in args.training:
@@ -261,9 +311,14 @@ def main() -> None:
                         # a fresh set of songs per round: nothing is served from the prediction cache
                         fresh = [s.rename(s.with_name(f"r{len(rows)}-{s.name}")) for s in all_songs[:n]]
                         all_songs[:n] = fresh
+                        before = tree_rss_mb(server.pid)
                         with PeakMemory(server.pid) as memory:
-                            results = asyncio.run(round_(url, fresh, int(args.timeout * 1000)))
-                        rows.append(summarise(n, count, results, memory.peak_mb))
+                            results, render_s = asyncio.run(round_(url, fresh, int(args.timeout * 1000)))
+                        closed = tree_rss_mb(server.pid)
+                        time.sleep(args.settle_round)
+                        rows.append(summarise(n, count, results, render_s, {
+                            "rss_before_mb": before, "rss_peak_mb": memory.peak_mb, "rss_closed_mb": closed,
+                            "rss_after_mb": tree_rss_mb(server.pid)}))
                         print(json.dumps(rows[-1]), flush=True)
                         write(args, rows)  # after every round: a cut-short run keeps what it measured
                 finally:
@@ -277,13 +332,14 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
     header = ["sessions", "training runs", "to key median s", "to key max s", "page done max s", "errors",
-              "server peak RSS MB"]
+              "fresh Dataset render s", "RSS before MB", "RSS peak MB", "RSS at close MB", "RSS after MB"]
     print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
     for r in rows:
         print(f"| {r['sessions']} | {r['training_runs']} | {r['to_key_median_s']} | {r['to_key_max_s']} | "
-              f"{r['to_finish_max_s']} | {r['errors']} | {r['server_peak_rss_mb']} |")
+              f"{r['to_finish_max_s']} | {r['errors']} | {r['fresh_render_s']} | {r['rss_before_mb']} | "
+              f"{r['rss_peak_mb']} | {r['rss_closed_mb']} | {r['rss_after_mb']} |")
     if big:
-        print(f"big upload ({big['file_mb']} MB): server RSS {big['rss_before_mb']} MB before, peak "
+        print(f"big upload ({big['file_mb']} MB): server and workers RSS {big['rss_before_mb']} MB before, peak "
               f"{big['rss_peak_mb']}, {big['rss_after_close_mb']} when its tab closed, {big['rss_settled_mb']} "
               f"{big['settle_s']:g} s later; key in {big['to_key_s']} s, error {big['error']}")
     write(args, rows, big)

@@ -6,6 +6,7 @@ import os
 import streamlit as st
 
 from core.access import Policy
+from core.analysis_pool import IDLE_S, AnalysisPool
 from core.workload import Gate
 
 
@@ -26,6 +27,13 @@ def policy() -> Policy:
 def gate(workers: int) -> Gate:
     """The one gate all sessions share for heavy analyses (predictions, baselines)."""
     return Gate(workers)
+
+
+@st.cache_resource
+def analysis_pool(workers: int) -> AnalysisPool:
+    """The worker processes all sessions share for untrusted audio (one per slot of :func:`gate`); they exit
+    after ``KEYSCOPE_WORKER_IDLE_S`` seconds without work (default 300)."""
+    return AnalysisPool(workers, idle_s=float(os.environ.get("KEYSCOPE_WORKER_IDLE_S", IDLE_S)))
 
 
 def show_error(message: str, err: BaseException) -> None:

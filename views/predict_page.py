@@ -5,12 +5,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from core.analysis_pool import AnalysisCrashed
 from core.audio import AudioError
-from core.predict import FORMATS, HOP_S, WINDOW_S, csv_rows, predict_song
+from core.predict import FORMATS, HOP_S, WINDOW_S, csv_rows
 from core.urlstate import Param
 from core.workload import EXTRA, KEY
-from ui.settings import gate, policy, show_error
 from ui.guard import plain
+from ui.settings import analysis_pool, gate, policy, show_error
 from ui.url import read_view, seed_widgets, write_view
 
 SCHEMA = {
@@ -21,21 +22,16 @@ LONG_S = 180.0  # baselines are off by default for longer files (each is another
 PLAYER_MAX_MB = 50  # larger uploads get no player: it would keep a second copy on the server for the session
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
-def estimator(name: str):
-    from core.estimators import load_estimator
-    return load_estimator(name)
-
-
 # Cached functions take and make no Streamlit elements (a cache hit replays none of them): the spinner is
 # Streamlit's own, shown only when the song is analysed (a visitor queued at the gate waits in it too).
 @st.cache_data(show_spinner="Analysing the song…", max_entries=64, ttl=3600 if policy().public else None)
 def predict(data: bytes, filename: str, model: str, window_s: float, priority: int = KEY) -> dict:
     """Prediction dict, cached per (file content, name, model, window, priority); computed in a slot of
-    the gate all sessions share, where a key (``KEY``) goes before baselines (``EXTRA``)."""
-    with gate(policy().workers).slot(priority=priority):
-        return predict_song(data, estimator(model), name=filename, window_s=window_s,
-                            hop_s=min(HOP_S, window_s)).to_dict()
+    the gate all sessions share, where a key (``KEY``) goes before baselines (``EXTRA``), by a worker
+    process of the shared pool (a crash there costs this call only: ``AnalysisCrashed``)."""
+    workers = policy().workers
+    with gate(workers).slot(priority=priority):
+        return analysis_pool(workers).predict(data, filename, model, window_s, min(HOP_S, window_s))
 
 
 def model_options(wanted: str) -> list[str]:
@@ -87,6 +83,9 @@ try:
     result = predict(data, upload.name, model, window)
 except AudioError as err:
     st.error(str(err))
+    st.stop()
+except AnalysisCrashed as err:
+    st.error(f"{upload.name}: {err}")
     st.stop()
 except Exception as err:  # noqa: BLE001 - a model that cannot load or run is one message, the app stays up
     show_error(f"Model {model!r} could not predict {upload.name}.", err)

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import paths
+from core.analysis_pool import AnalysisCrashed
 from core.corpus import clip_file
 from core.keys import CLASS_NAMES, SHARP_NAMES
 from core.msd import MSDError
@@ -15,7 +16,7 @@ from core.spectrograms import REPRESENTATIONS, axes, features, for_display, mean
 from core.urlstate import Param
 from ui import guard
 from ui.data import load_catalog
-from ui.settings import policy
+from ui.settings import analysis_pool, gate, policy
 from ui.url import read_view, seed_widgets, write_view
 
 CLASSES = list(range(24))
@@ -29,10 +30,19 @@ SCHEMA = {
 }
 
 
+def in_worker(func, *args):
+    """``func(*args)`` in the worker pool all sessions share, through their gate: audio is never decoded in
+    the server process, so a decoder or numba crash costs one call (core.analysis_pool)."""
+    workers = policy().workers
+    with gate(workers).slot():
+        return analysis_pool(workers).call(func, *args)
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def clip_features(path: str, representation: str, modified: float):
-    """The clip's features; raises ValueError with the reason when the clip cannot be read."""
-    found, errors = features([path], representation)
+    """The clip's features, read in a worker process of the shared pool; raises ValueError with the reason
+    when the clip cannot be read, AnalysisCrashed when the worker died."""
+    found, errors = in_worker(features, [path], representation)
     if path not in found:
         raise ValueError(errors.get(path, f"{path}: no features"))
     return found[path]
@@ -44,6 +54,9 @@ def show_clip(path: str, representation: str, caption: str, key: str) -> None:
         array = clip_features(path, representation, _modified(path))
     except ValueError as err:
         st.error(guard.plain(str(err).replace(path, policy().shown(path))))
+        return
+    except AnalysisCrashed as err:
+        st.error(f"{caption}: {err}")
         return
     times, rows, notes = axes(representation, array.shape[1])
     values, low, high, unit = for_display(representation, array)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+ANALYSES_AUDIO = True
 HELP = ("Render a labelled corpus: folk tunes with published keys (the bundled corpus, default), or with --recipe "
         "generated popular-music arrangements for training")
 RECIPE_SIZE = 2400

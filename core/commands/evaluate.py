@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+ANALYSES_AUDIO = True
 HELP = "Score a key estimator on a labels CSV (file,key): accuracy, MIREX weighted score and breakdown, time."
 
 COLUMNS = ("file", "true_key", "predicted_key", "probability", "relation", "score", "skipped")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+ANALYSES_AUDIO = True
 HELP = "Extract features (stft162, logspec, chroma) of audio into the HDF5 feature store."
 
 

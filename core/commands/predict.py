@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+ANALYSES_AUDIO = True
 HELP = "Predict the musical key of audio files (wav, mp3, flac, ogg) with the shipped CNN or any estimator."
 
 

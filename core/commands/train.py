@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 
+ANALYSES_AUDIO = True
 HELP = "train a key CNN (eqkey, keynet or the capstone's seed network) as a cached, resumable run"
 
 _SETTINGS = ("model", "loss", "optimizer", "lr", "momentum", "epochs", "batch_size", "data", "split_seed",
