@@ -72,7 +72,7 @@ def watch(run_id: str) -> None:
     if run.state not in ("running", "unknown"):
         st.rerun(scope="app")
     show_run(run)
-    if guard.may_stop(run_id) and st.button("⏹ Stop", key="tr_stop"):
+    if run.state == "running" and guard.may_stop(run_id) and st.button("⏹ Stop", key="tr_stop"):
         training.request_stop(run_id)
         st.toast("Stop requested; the run stops after the current batch.")
 
