@@ -20,11 +20,11 @@ def home() -> None:
         st.page_link(page, label=f"**{page.title}**", icon=page.icon)
 
 
-PAGES = [
+PAGES = [  # Predict first: the page most visitors come for
+    st.Page("views/predict_page.py", title="Predict", icon="🔮", url_path="predict"),
     st.Page("views/dataset_page.py", title="Dataset", icon="🗂️", url_path="dataset"),
     st.Page("views/spectrograms_page.py", title="Spectrograms", icon="🎛️", url_path="spectrograms"),
     st.Page("views/train_page.py", title="Train", icon="🏋️", url_path="train"),
-    st.Page("views/predict_page.py", title="Predict", icon="🔮", url_path="predict"),
     st.Page("views/runs_page.py", title="Runs", icon="📊", url_path="runs"),
 ]
 

@@ -14,6 +14,7 @@ The settings come as a plain mapping (environment variables, or Streamlit secret
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -26,6 +27,43 @@ class OutsideRoots(PermissionError):
 
 
 OUTSIDE_MESSAGE = "Not available here: this public server opens only files inside its shared data folders."
+
+
+class BadPath(OSError):
+    """Text that cannot name a file (a NUL character, an unknown user's ``~name``); the message repeats none of it."""
+
+
+BAD_PATH_MESSAGE = "Not a usable path: it holds a NUL character or names an unknown user's home (~name)."
+
+
+class NotRegularFile(OSError):
+    """A FIFO, device or socket where a file is read: refused before anything opens it (it could block)."""
+
+
+def inside(path: str | os.PathLike, roots: tuple[Path, ...]) -> bool:
+    """Whether ``path`` (symlinks resolved) lies inside one of ``roots`` (resolved already)."""
+    resolved = Path(os.path.realpath(path))
+    return any(resolved.is_relative_to(root) for root in roots)
+
+
+def regular_file(path: str | os.PathLike) -> Path:
+    """``path`` when it is a regular file; :class:`NotRegularFile` for a FIFO, device or socket (checked with
+    ``stat``, which never opens it), :class:`FileNotFoundError` when missing."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotRegularFile(f"{path}: not a regular file")
+    return Path(path)
+
+
+def open_regular(path: str | os.PathLike):
+    """``path`` opened for binary reading, non-blocking (a FIFO swapped in after a check cannot hang the
+    open) and checked again on the open descriptor; raises as :func:`regular_file`."""
+    regular_file(path)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotRegularFile(f"{path}: not a regular file")
+    return os.fdopen(fd, "rb")
 
 
 @dataclass(frozen=True)
@@ -61,10 +99,32 @@ class Policy:
     def check(self, path: str | os.PathLike) -> Path:
         """``path`` with symlinks and ``..`` resolved; in public mode raises :class:`OutsideRoots` unless it
         lies inside a root. Nothing is read or checked for existence before that decision."""
-        resolved = Path(os.path.realpath(Path(path).expanduser()))
-        if self.public and not any(resolved.is_relative_to(root) for root in self.roots):
+        try:
+            resolved = Path(os.path.realpath(Path(path).expanduser()))
+        except (ValueError, RuntimeError):  # NUL byte; "~nosuchuser"
+            raise BadPath(BAD_PATH_MESSAGE) from None
+        if self.public and not inside(resolved, self.roots):
             raise OutsideRoots(OUTSIDE_MESSAGE)
         return resolved
+
+    @property
+    def within(self) -> tuple[Path, ...] | None:
+        """The roots a folder walk or a labels CSV's files must stay inside; None (anywhere) off public mode."""
+        return self.roots if self.public else None
+
+    def shown(self, path: str | os.PathLike) -> str:
+        """How a page names a server path: as it is off public mode; in public mode relative to the root
+        holding it (``data/corpus/x.ogg``), else only its file name after ``…/``."""
+        if not self.public:
+            return str(path)
+        try:
+            resolved = Path(os.path.realpath(path))
+        except (ValueError, OSError):
+            return "…"
+        for root in self.roots:
+            if resolved.is_relative_to(root):
+                return str(Path(root.name) / resolved.relative_to(root))
+        return f"…/{Path(path).name}"
 
 
 def _flag(value: Any) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.access import NotRegularFile, inside, open_regular
 from core.keys import Key
 from core.scan import ScanLimit, find_files
 
@@ -18,14 +19,15 @@ class LabelsError(ValueError):
     (by line number: it never repeats what the file holds)."""
 
 
-def scan_folder(root: str | Path) -> pd.DataFrame:
+def scan_folder(root: str | Path, within: tuple[Path, ...] | None = None) -> pd.DataFrame:
     """One row per audio file under ``root``: ``track_id``, ``audio_path`` and, in the seed layout
-    (``<key>-<mode>`` subfolders), ``key`` and ``mode``; flat folders give no key columns' values."""
+    (``<key>-<mode>`` subfolders), ``key`` and ``mode``; flat folders give no key columns' values.
+    With ``within`` (public mode's roots), files linking outside them are left out."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such audio folder")
     try:
-        files = find_files(root, AUDIO_EXTENSIONS)
+        files = find_files(root, AUDIO_EXTENSIONS, within=within)
     except ScanLimit as err:
         raise LabelsError(f"{root}: {err}") from None
     rows = []
@@ -41,13 +43,19 @@ def scan_folder(root: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["track_id", "audio_path", "key", "mode", "song"])
 
 
-def read_labels(csv_path: str | Path) -> pd.DataFrame:
+def read_labels(csv_path: str | Path, within: tuple[Path, ...] | None = None) -> pd.DataFrame:
     """``track_id``, ``audio_path``, ``key``, ``mode``, ``song`` from a ``file,key[,song]`` CSV; relative paths
     resolve against the CSV's folder; ``song`` (which recording a file is, for grouped splits) defaults to
-    the file. Bad rows (unknown key, missing file) raise one LabelsError."""
+    the file. Bad rows (unknown key, missing file, with ``within`` a file outside those roots, whether it
+    exists or not) raise one LabelsError; so do a missing CSV ("no such file") and a FIFO or device."""
     csv_path = Path(csv_path)
+    if not csv_path.exists():
+        raise LabelsError(f"{csv_path}: no such file")
     try:
-        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+        with open_regular(csv_path) as handle:
+            frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    except NotRegularFile:
+        raise LabelsError(f"{csv_path}: not a regular file") from None
     except (OSError, ValueError):  # ParserError, EmptyDataError, UnicodeDecodeError are ValueErrors
         raise LabelsError(f"{csv_path}: cannot read it as a labels CSV (a UTF-8 file,key table)") from None
     missing = {"file", "key"} - set(frame.columns)
@@ -62,6 +70,9 @@ def read_labels(csv_path: str | Path) -> pd.DataFrame:
         except ValueError:
             problems.append(f"line {line}: unknown key")
             continue
+        if within is not None and not inside(path, within):
+            problems.append(f"line {line}: audio file not available here")
+            continue
         if not path.is_file():
             problems.append(f"line {line}: audio file not found")
             continue
@@ -72,11 +83,11 @@ def read_labels(csv_path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["track_id", "audio_path", "key", "mode", "song"])
 
 
-def attach_audio(catalog: pd.DataFrame, source: str | Path) -> pd.DataFrame:
+def attach_audio(catalog: pd.DataFrame, source: str | Path, within: tuple[Path, ...] | None = None) -> pd.DataFrame:
     """``catalog`` (with ``track_id``) plus ``audio_path`` (None where absent) and ``has_audio``,
-    from a folder (seed or flat layout) or a labels CSV."""
+    from a folder (seed or flat layout) or a labels CSV; ``within`` as for :func:`read_labels`."""
     source = Path(source)
-    found = read_labels(source) if source.suffix.lower() == ".csv" else scan_folder(source)
+    found = read_labels(source, within) if source.suffix.lower() == ".csv" else scan_folder(source, within)
     paths = found.drop_duplicates("track_id").set_index("track_id")["audio_path"]
     out = catalog.copy()
     out["audio_path"] = out["track_id"].map(paths).astype(object).where(lambda s: s.notna(), None)

@@ -182,6 +182,49 @@ def _pool_labels() -> Path:
     return csv
 
 
+def corpus_root(spec: str) -> Path | None:
+    """The folder a run's test track ids are written relative to: ``CACHE_DIR/synth`` for ``synth:`` specs
+    (ids such as ``popular-s0/audio/3-0/TRSYN000000000006.ogg``), the CSV's folder for ``labels:``; None for
+    the bundled corpus and synthetic data, whose ids are track ids."""
+    if spec.startswith("synth:"):
+        from core import paths
+
+        return paths.CACHE_DIR / "synth"
+    if spec.startswith("labels:"):
+        return Path(spec.split(":", 1)[1]).expanduser().parent
+    return None
+
+
+def relative_track_ids(track_ids, spec: str) -> list[str]:
+    """Test track ids as a run stores them: audio paths relative to :func:`corpus_root` (no machine's
+    folders in a shipped model), others unchanged."""
+    root = corpus_root(spec)
+    if root is None:
+        return [str(t) for t in track_ids]
+    root = root.resolve()
+    out = []
+    for track in map(str, track_ids):
+        path = Path(track).resolve()
+        out.append(str(path.relative_to(root)) if path.is_relative_to(root) else track)
+    return out
+
+
+def build_hint(spec: str, corpora: list[dict] | None = None) -> str:
+    """How to make the audio a data spec names, as one line: the ``python -m core corpus`` commands
+    (with the recipe, size and seed of ``corpora``, a run's ``data.json``, when given)."""
+    if spec == "corpus":
+        return "build the bundled corpus with `python -m core corpus`"
+    if spec.startswith("synth:"):
+        if corpora:
+            commands = [f"python -m core corpus --recipe {c['recipe']} --size {c['size']} --seed {c['seed']}"
+                        for c in corpora]
+        else:
+            commands = [f"python -m core corpus --recipe {name.rpartition('-s')[0]} --seed {name.rpartition('-s')[2]}"
+                        for name in spec.split(":", 1)[1].split("+")]
+        return "make the model's generated corpora with " + ", ".join(f"`{c}`" for c in commands)
+    return "the run's labelled audio is not on this server"
+
+
 def _labelled(csv_paths: list[Path], input_shape: tuple[int, int, int], representation: str = "semitone") -> Dataset:
     """One excerpt (from the start) of each file of labels CSVs, through the feature store: a semitone
     window, or :data:`TUNED_SECONDS` of tuned semitones.

@@ -14,7 +14,8 @@ from core.predict import predict_song
 
 
 def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
-                    progress: Callable[[Iterable], Iterable] = iter, scheduler: str | None = None) -> dict:
+                    progress: Callable[[Iterable], Iterable] = iter, scheduler: str | None = None,
+                    within: tuple[Path, ...] | None = None) -> dict:
     """``core.metrics.summary`` of ``estimator`` on the files of a labels CSV, plus ``seconds``, per-file rows
     (``files``: file, true_key, predicted_key, probability, relation, score) and ``skipped`` ({file, reason}).
 
@@ -22,13 +23,14 @@ def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
     :func:`core.predict.predict_song`, the path ``predict`` and the Predict page take. A file that cannot be
     used (unreadable, silent, too short) is skipped with its reason; :class:`core.audio.AudioError` only
     when none is left. With ``scheduler`` (a Dask address) the files are predicted on that cluster (the
-    estimator is sent to each worker once; the files' paths must be readable there).
+    estimator is sent to each worker once; the files' paths must be readable there). ``within`` (public mode's roots):
+    every file the CSV names must lie inside them.
     """
     from core.audio import AudioError
     from core.audio_index import read_labels
     from core.parallel import imap
 
-    labels = read_labels(labels_csv)
+    labels = read_labels(labels_csv, within)
     if labels.empty:
         raise ValueError(f"{labels_csv}: no labelled files")
     start = time.perf_counter()
@@ -82,16 +84,16 @@ def evaluate_on_run_split(folder: str | Path, estimator: KeyEstimator,
                           progress: Callable[[Iterable], Iterable] = iter) -> dict:
     """``core.metrics.summary`` of ``estimator`` on the audio of a run's test tracks, one estimate per clip.
 
-    Puts baselines beside a CNN on the same test split; the clips are found by :func:`clip_path`.
+    Puts baselines beside a CNN on the same test split; the clips are found by :func:`clip_path`. Raises
+    FileNotFoundError, one line naming no folder, saying how to make the clips when any is missing.
     """
     tracks = pd.read_csv(Path(folder) / "predictions.csv", usecols=["track_id", "class_index"]).drop_duplicates("track_id")
+    clips = [clip_path(track, index, run_data(folder)) for track, index in zip(tracks["track_id"], tracks["class_index"])]
+    missing = sum(not clip.is_file() for clip in clips)
+    if missing:
+        raise FileNotFoundError(f"{missing} of {len(clips)} test clips not found; {missing_clips_hint(folder)}")
     start = time.perf_counter()
-    probas = []
-    for track, index in progress(list(zip(tracks["track_id"], tracks["class_index"]))):
-        path = clip_path(track, index)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: test clip not found; build the corpus with `python -m core corpus`")
-        probas.append(predict_song(path, estimator).proba)
+    probas = [predict_song(path, estimator).proba for path in progress(clips)]
     result = summary(tracks["class_index"].to_numpy(dtype=int), np.stack(probas))
     result.update(model=estimator.name, seconds=time.perf_counter() - start)
     return result
@@ -141,21 +143,50 @@ def first_layer_activations(model, x: np.ndarray) -> np.ndarray:
     return np.transpose(np.asarray(keras.Model(model.inputs, layer.output)(batch))[0], (2, 0, 1))
 
 
-def clip_path(track_id: str, class_index: int) -> Path:
-    """The audio of a run's test track: the file itself for runs on a labels CSV (their track ids are
-    paths), else the bundled corpus clip ``<key>-<mode>/<track_id>.ogg``."""
+def clip_path(track_id: str, class_index: int, spec: str = "corpus") -> Path:
+    """The audio of a run's test track, for the run's data spec: an absolute path as it is (runs written before
+    ids were relative), a path relative to :func:`core.datasets.corpus_root` for generated or labelled audio,
+    else the bundled corpus clip ``<key>-<mode>/<track_id>.ogg``."""
     from core.corpus import clip_file
+    from core.datasets import corpus_root
     from core.paths import DEFAULT_AUDIO_DIR
 
-    if Path(track_id).is_file():
-        return Path(track_id)
+    path, root = Path(track_id), corpus_root(spec)
+    if path.is_absolute():
+        return path
+    if root is not None:
+        return root / path
     return clip_file(DEFAULT_AUDIO_DIR, track_id, int(class_index))
+
+
+def run_data(folder: str | Path) -> str:
+    """The data spec a run trained on (its ``config.json``); "corpus" when it names none."""
+    import json
+
+    try:
+        return json.loads((Path(folder) / "config.json").read_text()).get("data", "corpus")
+    except (OSError, ValueError):
+        return "corpus"
+
+
+def missing_clips_hint(folder: str | Path) -> str:
+    """How to make a run's missing test clips: :func:`core.datasets.build_hint` with its ``data.json``."""
+    import json
+
+    from core.datasets import build_hint
+
+    try:
+        corpora = json.loads((Path(folder) / "data.json").read_text()).get("corpora")
+    except (OSError, ValueError):
+        corpora = None
+    return build_hint(run_data(folder), corpora)
 
 
 def test_clip(folder: str | Path, track_id: str) -> Path:
     """The audio of one of a run's test tracks."""
     frame = pd.read_csv(Path(folder) / "predictions.csv", usecols=["track_id", "class_index"])
-    return clip_path(track_id, int(frame.loc[frame["track_id"] == track_id, "class_index"].iloc[0]))
+    index = int(frame.loc[frame["track_id"] == track_id, "class_index"].iloc[0])
+    return clip_path(track_id, index, run_data(folder))
 
 
 def first_layer_filters(model) -> np.ndarray:

@@ -26,6 +26,7 @@ import pyarrow as pa
 from h5py import h5z
 from zlib_ng import zlib_ng
 
+from core.access import NotRegularFile, open_regular
 from core.frame_cache import cached_frame
 from core.keys import ALL_KEYS
 from core.scan import ScanLimit, find_files
@@ -92,18 +93,22 @@ class MSDError(Exception):
     what it holds."""
 
 
-def read_catalog(path: str | os.PathLike, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+def read_catalog(path: str | os.PathLike, progress: Callable[[int, int], None] | None = None,
+                 within: tuple[Path, ...] | None = None) -> pd.DataFrame:
     """The track catalog of a summary file, a track file, a subset folder or a seed CSV.
 
     Columns: :data:`CATALOG_COLUMNS` plus ``class_index`` (``2*key+mode``) and
     ``key_name`` ("F# minor"). ``progress(done, total)`` is called while a
-    folder tree is read. Raises :class:`MSDError` naming the file on any failure.
+    folder tree is read; ``within`` (public mode's roots) leaves out a folder's files that link outside them.
+    Raises :class:`MSDError` naming the file on any failure; a FIFO or device is refused before it is opened.
     """
     path = Path(path).expanduser()
     if not path.exists():
         raise MSDError(f"{path}: no such file or folder")
     if path.is_dir():
-        frame = _read_tree(path, progress)
+        frame = _read_tree(path, progress, within)
+    elif not path.is_file():  # is_file follows a link and is False for a FIFO, device or socket
+        raise MSDError(f"{path}: not a regular file")
     elif path.suffix.lower() == ".csv":
         frame = _read_seed_csv(path)
     elif path.stat().st_size < CACHE_FROM_BYTES:
@@ -269,9 +274,10 @@ def _typed(frame: pd.DataFrame, path: Path | None = None) -> pd.DataFrame:
     return frame
 
 
-def _read_tree(folder: Path, progress: Callable[[int, int], None] | None) -> pd.DataFrame:
+def _read_tree(folder: Path, progress: Callable[[int, int], None] | None,
+               within: tuple[Path, ...] | None = None) -> pd.DataFrame:
     try:
-        files = find_files(folder, [".h5"])
+        files = find_files(folder, [".h5"], within=within)
     except ScanLimit as err:
         raise MSDError(f"{folder}: {err}") from None
     if not files:
@@ -289,7 +295,10 @@ def _read_tree(folder: Path, progress: Callable[[int, int], None] | None) -> pd.
 
 def _read_seed_csv(path: Path) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(path)
+        with open_regular(path) as handle:
+            frame = pd.read_csv(handle)
+    except NotRegularFile:
+        raise MSDError(f"{path}: not a regular file") from None
     except (OSError, ValueError):  # ParserError, EmptyDataError, UnicodeDecodeError are ValueErrors
         raise MSDError(f"{path}: not a readable CSV file") from None
     missing = [c for c in SEED_CSV_COLUMNS if c not in frame.columns]

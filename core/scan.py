@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
+from core.access import inside
+
 MAX_ENTRIES = 200_000  # files and folders looked at
 MAX_SECONDS = 10.0
 
@@ -15,9 +17,11 @@ class ScanLimit(RuntimeError):
 
 
 def find_files(root: str | Path, suffixes: Iterable[str], max_entries: int = MAX_ENTRIES,
-               max_seconds: float = MAX_SECONDS, progress: Callable[[int], None] | None = None) -> list[Path]:
-    """Sorted files under ``root`` whose suffix (lower-cased) is in ``suffixes``; symlinked folders are not
-    followed. Raises :class:`ScanLimit` after ``max_entries`` entries or ``max_seconds`` seconds.
+               max_seconds: float = MAX_SECONDS, progress: Callable[[int], None] | None = None,
+               within: tuple[Path, ...] | None = None) -> list[Path]:
+    """Sorted regular files under ``root`` whose suffix (lower-cased) is in ``suffixes``; symlinked folders are
+    not followed, and with ``within`` (resolved roots: public mode) a file whose resolved path lies outside
+    them (a symlink out) is left out. Raises :class:`ScanLimit` after ``max_entries`` entries or ``max_seconds`` seconds.
     ``progress(entries_seen)`` is called every 1,000 entries."""
     suffixes = {s.lower() for s in suffixes}
     deadline = time.monotonic() + max_seconds
@@ -26,7 +30,7 @@ def find_files(root: str | Path, suffixes: Iterable[str], max_entries: int = MAX
         dirs.sort()
         for name in files:
             path = Path(folder) / name
-            if path.suffix.lower() in suffixes and path.is_file():
+            if path.suffix.lower() in suffixes and path.is_file() and (within is None or inside(path, within)):
                 found.append(path)
         seen += len(dirs) + len(files)
         if seen > max_entries or time.monotonic() > deadline:

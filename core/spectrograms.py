@@ -36,6 +36,20 @@ def features(files: list[str | Path], representation: str,
     return {f: store.get(item) for f, item in stored.items()}, errors
 
 
+DB_RANGE = 80.0  # the quietest level a spectrogram image shows, in dB below the clip's loudest bin
+
+
+def for_display(representation: str, array: np.ndarray) -> tuple[np.ndarray, float, float, str]:
+    """``(values, low, high, unit)`` for a heatmap of a clip's features on a fixed colour scale: the constant-Q
+    ``logspec`` (stored as ``log1p`` of magnitudes) in dB below the clip's loudest bin, clipped at
+    :data:`DB_RANGE` (silence is the scale's bottom, not a bright colour); the others as stored (0..1)."""
+    if representation != "logspec":
+        return array, 0.0, 1.0, "level"
+    magnitude = np.expm1(np.asarray(array, dtype=np.float64))
+    db = 20 * np.log10(np.maximum(magnitude, 1e-10) / max(float(magnitude.max()), 1e-10))
+    return np.maximum(db, -DB_RANGE).astype(np.float32), -DB_RANGE, 0.0, "dB"
+
+
 def mean_chroma(chromas: list[np.ndarray]) -> np.ndarray:
     """The average chroma (12 values C..B, summing to 1) of several clips' chromagrams."""
     if not chromas:

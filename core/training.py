@@ -445,7 +445,7 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
         return "stopped"
     test = data.subset(test_ix)
     proba = model.predict(test.inputs(), verbose=0)
-    _write_predictions(folder, test, proba)
+    _write_predictions(folder, test, proba, config.data)
     _write_json(folder / "metrics.json", summary(test.y, proba))
     for path in folder.glob(CHECKPOINT_GLOB):
         path.unlink()
@@ -463,12 +463,14 @@ def _initial_weights(name: str) -> list:
     return keras.models.load_model(model_folder(name) / "model.keras", compile=False).get_weights()
 
 
-def _write_predictions(folder: Path, test, proba: np.ndarray) -> None:
+def _write_predictions(folder: Path, test, proba: np.ndarray, spec: str) -> None:
     import pandas as pd
+
+    from core.datasets import relative_track_ids
 
     frame = pd.DataFrame(proba, columns=[f"p{i}" for i in range(N_CLASSES)])
     frame.insert(0, "class_index", test.y)
-    frame.insert(0, "track_id", test.track_ids)
+    frame.insert(0, "track_id", relative_track_ids(test.track_ids, spec))
     frame.to_csv(folder / "predictions.csv", index=False)
 
 

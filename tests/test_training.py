@@ -11,6 +11,7 @@ import pytest
 
 from core import datasets, training
 from core.cli import main
+from core.evaluation import clip_path
 from core.training import RunConfig
 
 TINY = dict(input_shape=(12, 8, 1), data="synthetic:96", batch_size=16, epochs=2)
@@ -233,7 +234,10 @@ def test_a_labels_csv_trains_from_the_feature_store(tmp_path, monkeypatch, runs)
     assert run.state == "finished"
     assert sorted((tmp_path / "cache" / "features").rglob("shard-*.h5")) == shards  # extracted once
     predictions = pd.read_csv(run.folder / "predictions.csv")
-    assert all(os.path.isfile(track) for track in predictions.track_id)  # test tracks name their files
+    # test tracks name their files relative to the CSV (no machine's folders in a shipped run), and resolve
+    assert not any(os.path.isabs(track) for track in predictions.track_id)
+    assert all(clip_path(track, index, config.data).is_file()
+               for track, index in zip(predictions.track_id, predictions.class_index))
 
 
 @pytest.mark.parametrize("argv,words", [

@@ -6,10 +6,11 @@ from typing import Any, Mapping
 import streamlit as st
 
 from core.urlstate import Param, encode, parse
+from ui.guard import plain
 
 
 def read_view(schema: Mapping[str, Param]) -> dict[str, Any]:
-    """The view the URL asks for; a warning in the page for each malformed parameter.
+    """The view the URL asks for; a warning in the page for each malformed parameter (shown as plain text).
 
     Call once at the top of a page and use the values as widget defaults.
     Values are seeded into ``st.session_state`` under the parameter names only
@@ -17,7 +18,7 @@ def read_view(schema: Mapping[str, Param]) -> dict[str, Any]:
     """
     values, warnings = parse(st.query_params.to_dict(), schema)
     for message in warnings:
-        st.warning(message, icon="⚠️")
+        st.warning(plain(message), icon="⚠️")
     return values
 
 

@@ -3,13 +3,15 @@ import altair as alt
 import streamlit as st
 
 from core import paths
-from core.access import OutsideRoots
+from core.access import BadPath, OutsideRoots
+from core.downloads import csv_bytes
 from core.catalog import DEFAULT_MIN_CONFIDENCE, Selection, Summary, summarize, year_bounds
 from core.keys import MODE_NAMES, SHARP_NAMES
 from core.audio_index import LabelsError
 from core.msd import SEED_CSV_COLUMNS, MSDError, seed_selection
 from core.urlstate import Param
 from ui.data import catalog_stamp, load_catalog, load_catalog_with_audio
+from ui.guard import message
 from ui.settings import policy
 from ui.url import read_view, seed_widgets, write_view
 
@@ -44,7 +46,7 @@ def selection_summary(source: str, audio: str, stamp: tuple, selection: Selectio
 @st.cache_data(max_entries=8, ttl=600 if policy().public else None, show_spinner=False)
 def selection_csv(source: str, audio: str, stamp: tuple, selection: Selection) -> bytes:
     rows = selection_summary(source, audio, stamp, selection).rows
-    return seed_selection(catalog_of(source, audio).iloc[rows]).to_csv().encode()
+    return csv_bytes(seed_selection(catalog_of(source, audio).iloc[rows]))
 
 
 st.title("🗂️ Dataset")
@@ -67,16 +69,16 @@ audio_input = st.text_input(
 audio = audio_input or ("" if source else str(paths.DEFAULT_AUDIO_DIR))
 try:
     catalog = load_catalog(source or paths.DEFAULT_CATALOG)
-except (MSDError, OutsideRoots) as err:
+except (MSDError, OutsideRoots, BadPath) as err:
     if not source:
         st.info("The bundled corpus is not built yet: run `python -m core corpus` to create it.")
     else:
-        st.error(f"Cannot read this catalog. {err}")
+        st.error(f"Cannot read this catalog. {message(err)}")
     st.stop()
 try:
     catalog = catalog_of(source, audio)
 except (LabelsError, OSError) as err:
-    st.warning(f"No audio attached: {err}", icon="⚠️")
+    st.warning(f"No audio attached: {message(err)}", icon="⚠️")
     audio = ""
 
 
@@ -96,7 +98,7 @@ def filtered(catalog, source: str, audio: str) -> None:
                 help=f"Keep the tracks whose key confidence is above this value ({STRICT}).")
     right.slider("Mode confidence above", 0.0, 1.0, step=0.01, key="ds_mc",
                  help=f"Keep the tracks whose mode confidence is above this value ({STRICT}).")
-    c1, c2, c3, c4, c5 = st.columns([3, 2, 3, 3, 2])
+    c1, c2, c3, c4, c5 = st.columns([3, 2, 3, 3, 3])
     c1.multiselect("Keys", list(range(12)), format_func=lambda k: SHARP_NAMES[k], key="ds_keys", placeholder="all keys")
     c2.multiselect("Modes", [1, 0], format_func=MODE_NAMES.get, key="ds_modes", placeholder="both")
     if lo_year < hi_year:
@@ -116,43 +118,45 @@ def filtered(catalog, source: str, audio: str) -> None:
     m2.metric("Selected", f"{selected:,}")
     m3.metric("Share", f"{selected / max(len(catalog), 1):.1%}")
     m4.metric("Selected with audio", "—" if summary.with_audio is None else f"{summary.with_audio:,}")
+    if not selected:
+        st.info("No tracks match this selection: lower a confidence bound or clear a filter.")
+    else:
+        counts = summary.counts
+        st.subheader("Tracks per key and mode")
+        st.altair_chart(
+            alt.Chart(counts).mark_bar().encode(
+                x=alt.X("key_name:N", sort=list(counts["key_name"]), title="key-mode class (index 2·key+mode)"),
+                y=alt.Y("count:Q", title="tracks"),
+                color=alt.Color("mode_name:N", title="mode"),
+                tooltip=["key_name", "class_index", "count"],
+            ),
+            width="stretch",
+        )
+        st.subheader("Confidence of the selection")
+        st.altair_chart(
+            alt.Chart(summary.histogram).mark_bar().encode(
+                x=alt.X("bin_start:Q", bin=alt.Bin(binned=True, step=0.05), title="confidence"),
+                x2="bin_end:Q",
+                y=alt.Y("count:Q", title="tracks"),
+                column=alt.Column("field:N", title=None),
+                tooltip=["field", "bin_start", "count"],
+            ),
+            width="content",
+        )
 
-    counts = summary.counts
-    st.subheader("Tracks per key and mode")
-    st.altair_chart(
-        alt.Chart(counts).mark_bar().encode(
-            x=alt.X("key_name:N", sort=list(counts["key_name"]), title="key-mode class (index 2·key+mode)"),
-            y=alt.Y("count:Q", title="tracks"),
-            color=alt.Color("mode_name:N", title="mode"),
-            tooltip=["key_name", "class_index", "count"],
-        ),
-        width="stretch",
-    )
-    st.subheader("Confidence of the selection")
-    st.altair_chart(
-        alt.Chart(summary.histogram).mark_bar().encode(
-            x=alt.X("bin_start:Q", bin=alt.Bin(binned=True, step=0.05), title="confidence"),
-            x2="bin_end:Q",
-            y=alt.Y("count:Q", title="tracks"),
-            column=alt.Column("field:N", title=None),
-            tooltip=["field", "bin_start", "count"],
-        ),
-        width="content",
-    )
-
-    st.subheader("Matching tracks")
-    pages = max(1, -(-selected // PAGE_SIZE))
-    state.ds_page = min(state.ds_page, pages)
-    page = st.number_input(f"Page (of {pages:,}, {PAGE_SIZE} rows each)", 1, pages, key="ds_page")
-    shown = catalog.iloc[summary.rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
-    table = shown.drop(columns=["class_index", "audio_path"], errors="ignore")
-    lead = SEED_CSV_COLUMNS[:4]  # key, key_confidence, mode, mode_confidence first, as the seed's CSV
-    st.dataframe(table[lead + [c for c in table.columns if c not in lead]], hide_index=True, width="stretch")
-    st.download_button(
-        "Download the selection (CSV, the seed's columns)",
-        selection_csv(source, audio, stamp, selection),
-        file_name="selection.csv", mime="text/csv",
-    )
+        st.subheader("Matching tracks")
+        pages = max(1, -(-selected // PAGE_SIZE))
+        state.ds_page = min(state.ds_page, pages)
+        page = st.number_input(f"Page (of {pages:,}, {PAGE_SIZE} rows each)", 1, pages, key="ds_page")
+        shown = catalog.iloc[summary.rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
+        table = shown.drop(columns=["class_index", "audio_path"], errors="ignore")
+        lead = SEED_CSV_COLUMNS[:4]  # key, key_confidence, mode, mode_confidence first, as the seed's CSV
+        st.dataframe(table[lead + [c for c in table.columns if c not in lead]], hide_index=True, width="stretch")
+        st.download_button(
+            "Download the selection (CSV, the seed's columns)",
+            selection_csv(source, audio, stamp, selection),
+            file_name="selection.csv", mime="text/csv",
+        )
 
     write_view({name: state[name] for name in SCHEMA if name in state} | {
         "ds_years": None if tuple(state.get("ds_years", (lo_year, hi_year))) == (lo_year, hi_year) else tuple(state.ds_years),

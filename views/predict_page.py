@@ -10,6 +10,7 @@ from core.audio import AudioError
 from core.predict import FORMATS, HOP_S, WINDOW_S, csv_rows
 from core.urlstate import Param
 from core.workload import EXTRA, KEY
+from ui.guard import plain
 from ui.settings import analysis_pool, gate, policy, show_error
 from ui.url import read_view, seed_widgets, write_view
 
@@ -37,7 +38,7 @@ def model_options(wanted: str) -> list[str]:
     from core.estimators import available_estimators
     options = list(available_estimators())
     if wanted not in options:
-        st.warning(f"Model {wanted!r} from the link is not available; using the shipped default.", icon="⚠️")
+        st.warning(f"Model '{plain(wanted)}' from the link is not available; using the shipped default.", icon="⚠️")
         st.session_state["pr_model"] = options[0] if "default" not in options else "default"
     return options
 

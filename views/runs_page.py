@@ -11,20 +11,22 @@ import streamlit as st
 from core.audio import load_audio
 from core.estimators import available_estimators, load_estimator
 from core.evaluation import (evaluate_labels, evaluate_on_run_split, evaluate_run, first_layer_activations,
-                             first_layer_filters, run_folders, run_state, test_clip)
+                             first_layer_filters, missing_clips_hint, run_folders, run_state, test_clip)
 from core.keys import Key
 from core.metrics import headline
-from core.training import delete_run
+from core.training import delete_run, runs_dir
 from core.urlstate import Param
 from core.workload import EXTRA
+from ui import guard
 from ui.settings import gate, policy
 from ui.url import read_view, seed_widgets, write_view
 
 
 def delete_chosen() -> None:
-    """Delete the runs chosen under "Delete runs" (before the page reruns, so every list is fresh)."""
+    """Delete the runs chosen under "Delete runs" (before the page reruns, so every list is fresh); nothing
+    where the guard forbids deleting."""
     done, failed = [], []
-    for run_id in st.session_state.get("ru_del", []):
+    for run_id in st.session_state.get("ru_del", []) if guard.may_delete() else []:
         try:
             delete_run(run_id)
             done.append(run_id)
@@ -139,7 +141,15 @@ def config(folder) -> dict:
         return {}
 
 
-overview = pd.DataFrame([{"run": name, "state": states[name], **config(folder)} for name, folder in folders.items()])
+def described(folder) -> dict:
+    """A run's config as the table shows it: its data spec naming no server folder in public mode."""
+    settings = config(folder)
+    if "data" in settings:
+        settings["data"] = guard.shown_spec(str(settings["data"]))
+    return settings
+
+
+overview = pd.DataFrame([{"run": name, "state": states[name], **described(folder)} for name, folder in folders.items()])
 st.subheader("All runs")
 st.dataframe(overview, hide_index=True)
 unfinished = [name for name in folders if name not in finished]
@@ -150,8 +160,8 @@ if deleted:
     st.success(f"Deleted {len(deleted)} run(s): {', '.join(deleted)}")
 for message in not_deleted:
     st.error(f"Not deleted: {message}")
-deletable = [name for name in folders if name != "default"]
-if deletable:
+deletable = [name for name, folder in folders.items() if folder.parent == runs_dir()]  # not the shipped models
+if deletable and guard.may_delete():
     with st.expander("Delete runs"):
         doomed = st.multiselect("Runs to delete", deletable, key="ru_del",
                                 help="The shipped default and runs that are training cannot be deleted.")
@@ -182,7 +192,7 @@ if base == "on" and results:
                 rows.append({"run": name, "estimator": f"{template} (clips)", "accuracy": r["accuracy"],
                              "MIREX weighted": r["mirex_weighted"]})
         except FileNotFoundError as err:
-            st.warning(f"Run {name}: {err}")
+            st.warning(f"Run {guard.plain(name)}: {err}")  # names no folder, and its command is markdown
     st.dataframe(pd.DataFrame(rows), hide_index=True)
 for name, result in results.items():
     st.subheader(f"Run {name}")
@@ -203,29 +213,31 @@ st.caption("Any model or template on a labels CSV of your own recordings (column
 models = available_estimators()
 if st.session_state.get("ru_model") not in models:
     if st.session_state.get("ru_model"):
-        st.warning(f"Model {st.session_state.ru_model!r} is not available here; showing the default.")
+        st.warning(f"Model '{guard.plain(st.session_state.ru_model)}' is not available here; showing the default.")
     st.session_state.ru_model = models[0]
 left, right = st.columns([1, 2])
 model = left.selectbox("Model", models, key="ru_model")
 labels_text = right.text_input("Labels CSV", key="ru_labels", placeholder="/path/to/labels.csv")
-labels_csv = Path(labels_text.strip()).expanduser() if labels_text.strip() else None
-if labels_csv is not None and not labels_csv.is_file():
-    st.error(f"{labels_csv}: no such file; give the path of a `file,key` labels CSV on this server.")
-elif labels_csv is not None:
+# The guard first: in public mode a CSV outside the roots gets the Dataset page's one line, and every audio
+# file the CSV names must lie inside the roots too.
+labels_csv = guard.file(labels_text.strip(), "labels CSV") if labels_text.strip() else None
+if labels_csv is not None:
     folder = folders.get(model)
     stamp = (folder / "model.keras").stat().st_mtime if folder and (folder / "model.keras").is_file() else 0.0
-    key = ("labels", model, stamp, str(labels_csv.resolve()), labels_csv.stat().st_mtime)
+    key = ("labels", model, stamp, str(labels_csv), labels_csv.stat().st_mtime, guard.within())
     if key in computed() or st.button("Score", key="ru_score", type="primary"):
         try:
             scores = once(key, f"{model} on {labels_csv.name}",
-                          lambda progress: evaluate_labels(labels_csv, estimator(model), progress))
+                          lambda progress: evaluate_labels(labels_csv, estimator(model), progress, within=guard.within()))
         except (ValueError, OSError) as err:  # LabelsError and AudioError are ValueErrors
-            st.error(f"Cannot score {labels_csv}: {err}")
+            message = str(err).replace(str(labels_csv), policy().shown(labels_csv))
+            st.error(f"Cannot score {guard.shown(labels_csv)}: {guard.plain(message)}")
         else:
             st.dataframe(pd.DataFrame([{"model": scores["model"], "files": scores["n"], **headline(scores),
                                         **scores["mirex_fractions"]}]), hide_index=True)
             charts(scores, norm, names, "ru_lab")
-            st.dataframe(pd.DataFrame(scores["files"]), hide_index=True)
+            st.dataframe(pd.DataFrame(scores["files"]).assign(file=lambda f: f["file"].map(policy().shown)),
+                         hide_index=True)
 
 if finished:
     st.subheader("First-layer filters")
@@ -237,9 +249,10 @@ if finished:
     tracks = pd.read_csv(folders[which] / "predictions.csv", usecols=["track_id"])["track_id"].unique().tolist()
     if st.session_state.get("ru_track") not in tracks:
         if st.session_state.get("ru_track"):
-            st.warning(f"Track {st.session_state.ru_track!r} is not in the test split of {which}; showing the first.")
+            st.warning(f"Track '{guard.plain(st.session_state.ru_track)}' is not in the test split of "
+                       f"{guard.plain(which)}; showing the first.")
         st.session_state.ru_track = tracks[0]
-    track = st.selectbox("Activation maps for test track", tracks, key="ru_track")
+    track = st.selectbox("Activation maps for test track", tracks, key="ru_track", format_func=policy().shown)
     clip = test_clip(folders[which], track)
     if clip.is_file():
         x = cnn.features(load_audio(clip, sr=cnn.settings.sample_rate))[0]
@@ -247,7 +260,7 @@ if finished:
         st.plotly_chart(panels(maps, f"First-layer activations, {track} (low notes at the bottom)", 4,
                                origin="lower"), key="ru_maps")
     else:
-        st.warning(f"{clip}: test clip not found; build the corpus with `python -m core corpus`")
+        st.warning(f"Test clip {guard.plain(Path(track).name)} not found: {missing_clips_hint(folders[which])}.")
 
 write_view({"ru_runs": chosen, "ru_norm": norm, "ru_base": base, "ru_filters": st.session_state.get("ru_filters", ""),
             "ru_track": st.session_state.get("ru_track", ""), "ru_model": model, "ru_labels": labels_text}, SCHEMA)

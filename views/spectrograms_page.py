@@ -12,8 +12,9 @@ from core.corpus import clip_file
 from core.keys import CLASS_NAMES, SHARP_NAMES
 from core.msd import MSDError
 from core.profiles import profile
-from core.spectrograms import REPRESENTATIONS, axes, features, mean_chroma
+from core.spectrograms import REPRESENTATIONS, axes, features, for_display, mean_chroma
 from core.urlstate import Param
+from ui import guard
 from ui.data import load_catalog
 from ui.settings import analysis_pool, gate, policy
 from ui.url import read_view, seed_widgets, write_view
@@ -52,14 +53,15 @@ def show_clip(path: str, representation: str, caption: str, key: str) -> None:
     try:
         array = clip_features(path, representation, _modified(path))
     except ValueError as err:
-        st.error(str(err))
+        st.error(guard.plain(str(err).replace(path, policy().shown(path))))
         return
     except AnalysisCrashed as err:
         st.error(f"{caption}: {err}")
         return
     times, rows, notes = axes(representation, array.shape[1])
-    figure = go.Figure(go.Heatmap(z=array, x=times, colorscale="Magma", showscale=False,
-                                  hovertemplate="%{x:.1f} s<extra></extra>"))
+    values, low, high, unit = for_display(representation, array)
+    figure = go.Figure(go.Heatmap(z=values, x=times, colorscale="Magma", zmin=low, zmax=high, showscale=False,
+                                  hovertemplate=f"%{{x:.1f}} s, %{{z:.2f}} {unit}<extra></extra>"))
     figure.update_layout(title=caption, height=280, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          xaxis_title="time (s)", yaxis={"tickvals": rows, "ticktext": notes,
                                                         "title": "pitch class" if representation == "chroma" else "note"})
@@ -148,7 +150,7 @@ label = lambda t: "—" if not t else f"{tracks.at[t, 'title']} ({tracks.at[t, '
 choices = ["", *sorted(tracks.index)]
 for name in ("sp_ta", "sp_tb"):
     if st.session_state[name] not in tracks.index and st.session_state[name]:
-        st.warning(f"Track {st.session_state[name]} is not in the catalog; pick another.", icon="⚠️")
+        st.warning(f"Track {guard.plain(st.session_state[name])} is not in the catalog; pick another.", icon="⚠️")
         st.session_state[name] = ""
 for column, name in zip(st.columns(2), ("sp_ta", "sp_tb")):
     with column:

@@ -5,6 +5,7 @@ from core import training
 from core.metrics import headline
 from core.training import PRESETS, REPRESENTATIONS, RunConfig
 from core.urlstate import Param
+from ui import guard
 from ui.settings import policy
 from ui.url import read_view, seed_widgets, write_view
 
@@ -61,14 +62,17 @@ def show_run(run: training.Run) -> None:
 
 @st.fragment(run_every=2)
 def watch(run_id: str) -> None:
-    """Polls the run folder while a background process trains."""
+    """Polls the run folder while a background process trains; when the run has ended, the whole page reruns
+    once and shows it without this fragment, so the polling stops. Stop only where the guard allows it."""
     training.keep_watching(run_id)
     run = training.get_run(run_id)
     if run is None:
         st.info("Starting…")
         return
+    if run.state not in ("running", "unknown"):
+        st.rerun(scope="app")
     show_run(run)
-    if run.state == "running" and st.button("⏹ Stop", key="tr_stop"):
+    if run.state == "running" and guard.may_stop(run_id) and st.button("⏹ Stop", key="tr_stop"):
         training.request_stop(run_id)
         st.toast("Stop requested; the run stops after the current batch.")
 
@@ -116,7 +120,7 @@ if run is not None and run.state == "finished":
     show_run(run)
 elif run is not None and run.state == "running":
     watch(run.id)
-elif not (rules := policy()).training:
+elif not guard.may_train():
     st.info("Training from the page is off on this public server; runs trained on the server "
             "(`python -m core train`) appear here and on the Predict page.")
 else:
@@ -126,10 +130,15 @@ else:
                        help=f"Otherwise the run stops (resumable) about {training.WATCH_TIMEOUT_S:.0f} s after "
                             "nobody watches it any more.")
     if st.button("▶ Start training", type="primary", key="tr_start"):
+        rules = policy()
         try:
             training.check_limits(config, rules.max_runs, rules.max_epochs, rules.max_examples)
+            training.start_in_background(config, watched=not keep)  # checks the data spec first
         except training.LimitError as err:
             st.warning(f"Not started: {err}.", icon="⏳")
             st.stop()
-        training.start_in_background(config, watched=not keep)
+        except ValueError as err:  # a bad data spec; LabelsError (a labels CSV that is none) too
+            st.error(f"Not started: {guard.message(err)}")
+            st.stop()
+        guard.started(config.id)
         watch(config.id)
