@@ -40,7 +40,7 @@ def test_bad_files_get_error_entries_and_the_rest_go_on(tmp_path, capsys):
     text.write_text("not audio at all\n" * 30)
     silent = tmp_path / "silent.flac"
     sf.write(silent, np.zeros(22050 * 2, dtype=np.float32), 22050)
-    aiff = tmp_path / "x.aiff"
+    aiff = tmp_path / "x.wma"
     aiff.write_bytes(b"FORM0000AIFF")
     files = [str(empty), good, str(text), str(silent), str(tmp_path / "missing.ogg"), str(aiff)]
     assert main(["predict", *files, "--model", MODEL, "--format", "json"]) == 1

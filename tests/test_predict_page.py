@@ -46,7 +46,8 @@ def test_upload_shows_key_and_downloads(tmp_path):
 @pytest.mark.parametrize("name,content,message", [
     ("empty.wav", b"", "empty"),
     ("notes.mp3", b"just some text, not audio\n" * 40, "not a readable audio"),
-    ("song.aiff", b"FORM0000AIFF", "unsupported format"),
+    ("song.wma", b"FORM0000AIFF", "unsupported format"),
+    ("song.m4a", b"\0\0\0\x20ftypM4A " + bytes(100), "apt-get install ffmpeg"),
     ("quiet.wav", "silence", "silent"),
     ("blip.wav", "blip", "a key needs at least 2 s"),
 ])

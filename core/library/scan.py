@@ -91,10 +91,13 @@ def analyse(path: str, model: str) -> dict:
             "timeline": [{k: w[k] for k in ("start_s", "key", "confidence")} for w in result["timeline"]]}
 
 
-def plan(con, files: list[Path], model: str, summary: Summary) -> list[tuple[str, int, float, str]]:
+Stat = tuple[str, int, float, str]  # path, size, mtime, content hash
+
+
+def plan(con, files: list[Path], model: str, summary: Summary) -> tuple[list[Stat], list[Stat]]:
     """Settle every file that needs no analysis (unchanged, touched, renamed, duplicate) in the database and
-    return ``(path, size, mtime, hash)`` of those that do."""
-    todo = []
+    return those that do, and the duplicates of those (to copy once their twin is analysed)."""
+    todo, twins, queued = [], [], set()
     for file in files:
         path = str(file)
         try:
@@ -127,9 +130,12 @@ def plan(con, files: list[Path], model: str, summary: Summary) -> list[tuple[str
         elif same:
             db.upsert(con, {**same[0], "path": path, "size": stat.st_size, "mtime": stat.st_mtime})
             summary.duplicates += 1
+        elif digest in queued:
+            twins.append((path, stat.st_size, stat.st_mtime, digest))
         else:
             todo.append((path, stat.st_size, stat.st_mtime, digest))
-    return todo
+            queued.add(digest)
+    return todo, twins
 
 
 def scan(folder: str | Path, db_path: str | Path, model: str = "default", jobs: int = 1,
@@ -148,7 +154,7 @@ def scan(folder: str | Path, db_path: str | Path, model: str = "default", jobs: 
     summary = Summary(files=len(files))
     con = db.connect(db_path)
     try:
-        todo = plan(con, files, model, summary)
+        todo, twins = plan(con, files, model, summary)
         found = {str(f) for f in files}
         for row in db.rows(con, "WHERE path LIKE ? ESCAPE '\\'", (_like_prefix(folder),)):
             if row["path"] not in found and not os.path.exists(row["path"]):
@@ -170,6 +176,10 @@ def scan(folder: str | Path, db_path: str | Path, model: str = "default", jobs: 
                 summary.audio_s += result["duration_s"]
             if progress:
                 progress(done, len(todo))
+        first = {digest: path for path, _, _, digest in reversed(todo)}
+        for path, size, mtime, digest in twins:
+            db.upsert(con, {**db.by_path(con, first[digest]), "path": path, "size": size, "mtime": mtime})
+            summary.duplicates += 1
     finally:
         con.close()
     return summary
