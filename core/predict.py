@@ -24,6 +24,7 @@ from core.keys import Key, circle_of_fifths_order, compatible_keys
 
 FORMATS = ("wav", "mp3", "flac", "ogg", "aiff", "aif")
 NEEDS_FFMPEG = ("m4a", "aac", "mp4", "alac")  # containers libsndfile does not read
+AUDIO_SUFFIXES = tuple(f".{name}" for name in FORMATS + NEEDS_FFMPEG)  # what folder walks pick up
 CHANGE_AGREEMENT = 0.75  # share of a part's windows that must name its key for a key change
 CHANGE_MIN_WINDOWS = 2   # windows each part needs
 WINDOW_S = 20.0
@@ -120,6 +121,21 @@ def check_format(name: str) -> None:
     if suffix not in FORMATS:
         raise AudioError(f"{name}: unsupported format {suffix or '(no extension)'!r}; "
                          f"use one of {', '.join(FORMATS)}")
+
+
+def expand_folders(paths: list[str]) -> list[str]:
+    """``paths`` with every folder replaced by the audio files under it (recursive, sorted; symlinked folders
+    not followed); files are kept as given, so a bad one still gets its own message."""
+    from core.scan import find_files
+    from core.library.scan import MAX_ENTRIES, MAX_SECONDS
+
+    out = []
+    for path in paths:
+        if Path(path).is_dir():
+            out += [str(p) for p in find_files(path, AUDIO_SUFFIXES, max_entries=MAX_ENTRIES, max_seconds=MAX_SECONDS)]
+        else:
+            out.append(path)
+    return out
 
 
 def plan_hop(duration: float, window_s: float, hop_s: float, max_windows: int) -> float:

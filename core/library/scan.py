@@ -18,7 +18,6 @@ from typing import Callable
 
 from core.library import db
 
-AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".aiff", ".aif", ".m4a", ".aac")  # m4a/aac: a row naming ffmpeg
 MAX_ENTRIES = 5_000_000  # a whole music library, not a web visitor's folder
 MAX_SECONDS = 600.0
 
@@ -145,6 +144,7 @@ def scan(folder: str | Path, db_path: str | Path, model: str = "default", jobs: 
     folders not followed). ``progress(done, total)`` follows the analyses. Raises :class:`ModelError` when the
     model cannot be loaded, ``FileNotFoundError`` for a missing folder, ``core.scan.ScanLimit`` past the limits."""
     from core.parallel import imap
+    from core.predict import AUDIO_SUFFIXES
     from core.scan import find_files
 
     folder = Path(folder).expanduser().resolve()
