@@ -86,8 +86,7 @@ class Prediction:
             return None
         (before, after), at = found
         before, after = Key.from_index(before), Key.from_index(after)
-        return {"from": before.name, "to": after.name, "at_s": round(at, 2),
-                "text": f"{before.name} → {after.name} at {int(at // 60)}:{int(at % 60):02d}"}
+        return {"from": before.name, "to": after.name, "at_s": round(at, 2), "text": describe_change(before, after, at)}
 
     def circle_of_fifths(self) -> list[tuple[str, float]]:
         """(key name, probability) in circle-of-fifths order, for charts."""
@@ -110,6 +109,11 @@ class Prediction:
             "analysed_s": round(sum(min(self.window_s, self.duration_s - s) for s in self.starts), 2),
             "note": self.note, "timeline": self.timeline(),
         }
+
+
+def describe_change(before: Key, after: Key, at_s: float, accidentals: str = "preferred") -> str:
+    """ "C major → C# minor at 2:31": a key change in words, tonics spelled as ``accidentals`` asks."""
+    return f"{before.spelled(accidentals)} → {after.spelled(accidentals)} at {int(at_s // 60)}:{int(at_s % 60):02d}"
 
 
 def check_format(name: str) -> None:
