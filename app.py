@@ -26,6 +26,7 @@ PAGES = [
     st.Page("views/train_page.py", title="Train", icon="🏋️", url_path="train"),
     st.Page("views/predict_page.py", title="Predict", icon="🔮", url_path="predict"),
     st.Page("views/runs_page.py", title="Runs", icon="📊", url_path="runs"),
+    st.Page("views/library_page.py", title="Library", icon="🎧", url_path="library"),
 ]
 
 st.navigation([st.Page(home, title="Home", icon="🏠", default=True), *PAGES]).run()
