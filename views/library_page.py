@@ -3,6 +3,8 @@ import os
 import threading
 from pathlib import Path
 
+import altair as alt
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -15,6 +17,7 @@ from ui.settings import policy, show_error
 from ui.url import read_view, seed_widgets, write_view
 
 CODES = [k.camelot for k in circle_of_fifths_order()]
+PERCENT = st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent")
 SCHEMA = {
     "li_db": Param("str", ""),
     "li_src": Param("str", ""),
@@ -66,13 +69,14 @@ def scan_progress(job: dict) -> None:
 
 
 def wheel(counts: dict[str, int], notation: str, spelling: str, chosen: str) -> go.Figure:
-    """The Camelot wheel: majors (B) outside, minors (A) inside, each segment shaded by its number of tracks."""
+    """The Camelot wheel (12 at the top, clockwise): majors (B) outside, minors (A) inside, each segment shaded by
+    its number of tracks."""
     fig = go.Figure()
     for letter, base in (("B", 1.0), ("A", 0.0)):
         codes = [f"{n}{letter}" for n in range(1, 13)]
         labels = [Key.from_camelot(c).notation(notation, spelling) for c in codes]
         fig.add_trace(go.Barpolar(
-            r=[1.0] * 12, base=[base] * 12, theta=[(n - 1) * 30 for n in range(1, 13)], width=[29] * 12,
+            r=[1.0] * 12, base=[base] * 12, theta=[(n % 12) * 30 for n in range(1, 13)], width=[29] * 12,
             customdata=codes, name="majors" if letter == "B" else "minors",
             marker=dict(color=[counts.get(c, 0) for c in codes], colorscale="Blues", cmin=0,
                         cmax=max(counts.values(), default=1),
@@ -81,7 +85,7 @@ def wheel(counts: dict[str, int], notation: str, spelling: str, chosen: str) -> 
             hovertext=[f"{label} ({c}): {counts.get(c, 0)} tracks" for c, label in zip(codes, labels)],
             hoverinfo="text"))
         fig.add_trace(go.Scatterpolar(
-            r=[base + 0.5] * 12, theta=[(n - 1) * 30 for n in range(1, 13)], mode="text", customdata=codes,
+            r=[base + 0.5] * 12, theta=[(n % 12) * 30 for n in range(1, 13)], mode="text", customdata=codes,
             text=[f"{label}<br>{counts.get(c, 0)}" for c, label in zip(codes, labels)], hoverinfo="skip",
             showlegend=False))
     fig.update_layout(showlegend=False, height=420, margin=dict(l=20, r=20, t=20, b=20),
@@ -157,8 +161,7 @@ if query:
 frame.insert(0, "⚠", frame.pop("uncertain").map({True: "⚠", False: ""}))
 st.caption(f"{len(frame)} of {len(rows)} tracks; ⚠ marks a key named with confidence under {LOW_CONFIDENCE:.0%}.")
 picked = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="single-row", key="li_table",
-                      column_config={"confidence": st.column_config.ProgressColumn(min_value=0, max_value=1,
-                                                                                   format="percent")})
+                      column_config={"confidence": PERCENT})
 chosen_rows = picked.selection.rows if picked else []
 track = frame.iloc[chosen_rows[0]]["track"] if chosen_rows else None
 
@@ -182,7 +185,11 @@ if track and by_track[track].get("class_index") is not None:
     right.markdown(f"**{track}**: {key.notation(notation, spelling)}"
                    + (f" · key change {mine['key_change']}" if mine["key_change"] else ""))
     if len(mine["timeline"]) > 1:
-        right.line_chart({"key": [Key.parse(w["key"]).index for w in mine["timeline"]]}, height=120)
+        order = [k.name for k in circle_of_fifths_order()]
+        right.altair_chart(alt.Chart(pd.DataFrame(mine["timeline"]), title="Key over time", height=160)
+                           .mark_circle(size=80).encode(x=alt.X("start_s:Q", title="window start (s)"),
+                                                        y=alt.Y("key:N", sort=order), color="confidence:Q"),
+                           width="stretch")
 elif segment:
     key, exclude = Key.from_camelot(segment), None
 else:
@@ -193,7 +200,7 @@ if key is not None:
     mixes = table(matches, notation, spelling, root=root)
     mixes.insert(1, "relation", [m["relation"] for m in matches])
     st.dataframe(mixes[["track", "relation", "key", "camelot", "open_key", "confidence"]], hide_index=True,
-                 key="li_mixes")
+                 key="li_mixes", column_config={"confidence": PERCENT})
     playlist_rows = harmonic_path(([by_track[track]] if track else []) + matches)
 else:
     playlist_rows = harmonic_path([by_track[t] for t in frame["track"]])
