@@ -95,7 +95,8 @@ def main() -> None:
         result = {"folder": str(args.folder), "limit": args.limit, "model": args.model,
                   "cpus": os.cpu_count(), "load_before": os.getloadavg()[0], "runs": {}}
         for jobs in (1, 2):
-            result["runs"][f"joblib, {jobs} job{'s' * (jobs > 1)}"] = timed_scan(folder, work, model=args.model, jobs=jobs)
+            name = f"joblib, {jobs} job{'s' * (jobs > 1)}"
+            result["runs"][name] = timed_scan(folder, work, model=args.model, jobs=jobs)
         if not args.no_dask:
             from distributed import LocalCluster
 

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.access import OutsideRoots
+from core.access import OutsideRoots, Policy
 from core.keys import ACCIDENTALS, NOTATIONS, Key, circle_of_fifths_order
 from core.library import db
 from core.library.mix import LOW_CONFIDENCE, compatible_tracks, harmonic_path, m3u, table, wheel_counts
@@ -35,8 +35,18 @@ def scans() -> dict:
     return {}
 
 
-def start_scan(db_path: str, folder: str) -> dict:
-    """The scan of ``folder`` into ``db_path``, started in a background thread unless one is running."""
+def allowed(rules: Policy, path: Path) -> bool:
+    """Whether ``path`` (a symlink resolved) is one this server may open: in public mode, only inside the roots."""
+    try:
+        rules.check(path)
+    except OutsideRoots:
+        return False
+    return True
+
+
+def start_scan(db_path: str, folder: str, rules: Policy) -> dict:
+    """The scan of ``folder`` into ``db_path``, started in a background thread unless one is running; files
+    that are links out of the roots are left out in public mode."""
     from core.library.scan import scan
     from core.scan import MAX_ENTRIES, MAX_SECONDS
 
@@ -48,7 +58,8 @@ def start_scan(db_path: str, folder: str) -> dict:
     def work() -> None:
         try:
             job["summary"] = scan(folder, db_path, progress=lambda done, total: job.update(done=done, total=total),
-                                  max_entries=MAX_ENTRIES, max_seconds=MAX_SECONDS)
+                                  max_entries=MAX_ENTRIES, max_seconds=MAX_SECONDS,
+                                  keep=lambda path: allowed(rules, path))
         except Exception as err:  # noqa: BLE001 - shown on the page as one line
             job["error"] = err
 
@@ -84,9 +95,10 @@ def wheel(counts: dict[str, int], notation: str, spelling: str, chosen: str) -> 
                                   width=[4 if c == chosen else 1 for c in codes])),
             hovertext=[f"{label} ({c}): {counts.get(c, 0)} tracks" for c, label in zip(codes, labels)],
             hoverinfo="text"))
-        fig.add_trace(go.Scatterpolar(
-            r=[base + 0.5] * 12, theta=[(n % 12) * 30 for n in range(1, 13)], mode="text", customdata=codes,
-            text=[f"{label}<br>{counts.get(c, 0)}" for c, label in zip(codes, labels)], hoverinfo="skip",
+        fig.add_trace(go.Scatterpolar(  # a clickable point under each label: a click picks that segment
+            r=[base + 0.5] * 12, theta=[(n % 12) * 30 for n in range(1, 13)], mode="markers+text", customdata=codes,
+            text=[f"{label}<br>{counts.get(c, 0)}" for c, label in zip(codes, labels)],
+            marker=dict(size=34, color="rgba(0,0,0,0)"), hovertemplate="%{customdata}<extra></extra>",
             showlegend=False))
     fig.update_layout(showlegend=False, height=420, margin=dict(l=20, r=20, t=20, b=20),
                       polar=dict(radialaxis=dict(visible=False, range=[0, 2]),
@@ -120,7 +132,7 @@ if folder:
         resolved = ""
     if resolved and st.button("Scan the folder", type="primary",
                               help="Analyses new and changed files only; a stopped scan resumes here"):
-        job = start_scan(db_path, resolved)
+        job = start_scan(db_path, resolved, rules)
     job = job or (scans().get((db_path, resolved)) if resolved else None)
 if job and job["thread"].is_alive():
     scan_progress(job)

@@ -76,6 +76,7 @@ def table(rows: list[dict], notation: str = "standard", accidentals: str = "pref
 
     records = []
     for r in rows:
+        error = r.get("error")
         key = Key.from_index(r["class_index"]) if r.get("class_index") is not None else None
         records.append({
             "track": shown(r["path"]), "key": key.notation(notation, accidentals) if key else None,
@@ -83,7 +84,7 @@ def table(rows: list[dict], notation: str = "standard", accidentals: str = "pref
             "confidence": r.get("confidence"), "uncertain": bool(key) and (r.get("confidence") or 0) < LOW_CONFIDENCE,
             "tuning_cents": r.get("tuning_cents"), "duration_s": r.get("duration_s"),
             "key_change": r.get("key_change"),
-            "error": r["error"].replace(f"{root}{os.sep}", "") if r.get("error") and root is not None else r.get("error")})
+            "error": error.replace(f"{root}{os.sep}", "") if error and root is not None else error})
     return pd.DataFrame.from_records(records, columns=["track", "key", "camelot", "open_key", "confidence", "uncertain",
                                                        "tuning_cents", "duration_s", "key_change", "error"])
 

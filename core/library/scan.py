@@ -37,7 +37,8 @@ class Summary:
     error_lines: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        return (f"{self.files} files: {self.analysed} analysed ({self.errors} with errors), {self.unchanged} unchanged, "
+        return (f"{self.files} files: {self.analysed} analysed ({self.errors} with errors), "
+                f"{self.unchanged} unchanged, "
                 f"{self.renamed} renamed, {self.duplicates} duplicates, {self.removed} gone; "
                 f"{self.audio_s / 60:.1f} min of audio analysed")
 
@@ -139,9 +140,11 @@ def plan(con, files: list[Path], model: str, summary: Summary) -> tuple[list[Sta
 
 def scan(folder: str | Path, db_path: str | Path, model: str = "default", jobs: int = 1,
          scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
-         max_entries: int = MAX_ENTRIES, max_seconds: float = MAX_SECONDS) -> Summary:
+         max_entries: int = MAX_ENTRIES, max_seconds: float = MAX_SECONDS,
+         keep: Callable[[Path], bool] | None = None) -> Summary:
     """Bring the library at ``db_path`` up to date with the audio files under ``folder`` (recursive, symlinked
-    folders not followed). ``progress(done, total)`` follows the analyses. Raises :class:`ModelError` when the
+    folders not followed; only files for which ``keep`` holds, when given). ``progress(done, total)`` follows
+    the analyses. Raises :class:`ModelError` when the
     model cannot be loaded, ``FileNotFoundError`` for a missing folder, ``core.scan.ScanLimit`` past the limits."""
     from core.parallel import imap
     from core.predict import AUDIO_SUFFIXES
@@ -151,6 +154,7 @@ def scan(folder: str | Path, db_path: str | Path, model: str = "default", jobs: 
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder")
     files = find_files(folder, AUDIO_SUFFIXES, max_entries=max_entries, max_seconds=max_seconds)
+    files = [f for f in files if keep is None or keep(f)]
     summary = Summary(files=len(files))
     con = db.connect(db_path)
     try:
