@@ -88,17 +88,16 @@ def wheel(counts: dict[str, int], notation: str, spelling: str, chosen: str) -> 
         labels = [Key.from_camelot(c).notation(notation, spelling) for c in codes]
         fig.add_trace(go.Barpolar(
             r=[1.0] * 12, base=[base] * 12, theta=[(n % 12) * 30 for n in range(1, 13)], width=[29] * 12,
-            customdata=codes, name="majors" if letter == "B" else "minors",
+            name="majors" if letter == "B" else "minors",
             marker=dict(color=[counts.get(c, 0) for c in codes], colorscale="Blues", cmin=0,
                         cmax=max(counts.values(), default=1),
                         line=dict(color=["crimson" if c == chosen else "white" for c in codes],
                                   width=[4 if c == chosen else 1 for c in codes])),
             hovertext=[f"{label} ({c}): {counts.get(c, 0)} tracks" for c, label in zip(codes, labels)],
             hoverinfo="text"))
-        fig.add_trace(go.Scatterpolar(  # a clickable point under each label: a click picks that segment
-            r=[base + 0.5] * 12, theta=[(n % 12) * 30 for n in range(1, 13)], mode="markers+text", customdata=codes,
-            text=[f"{label}<br>{counts.get(c, 0)}" for c, label in zip(codes, labels)],
-            marker=dict(size=34, color="rgba(0,0,0,0)"), hovertemplate="%{customdata}<extra></extra>",
+        fig.add_trace(go.Scatterpolar(
+            r=[base + 0.5] * 12, theta=[(n % 12) * 30 for n in range(1, 13)], mode="text",
+            text=[f"{label}<br>{counts.get(c, 0)}" for c, label in zip(codes, labels)], hoverinfo="skip",
             showlegend=False))
     fig.update_layout(showlegend=False, height=420, margin=dict(l=20, r=20, t=20, b=20),
                       polar=dict(radialaxis=dict(visible=False, range=[0, 2]),
@@ -182,11 +181,7 @@ counts = wheel_counts(rows)
 segment = right.selectbox("Key segment", ["", *CODES], key="li_key",
                           format_func=lambda c: f"{c} · {Key.from_camelot(c).notation(notation, spelling)} "
                                                 f"({counts.get(c, 0)})" if c else "—")
-clicked = left.plotly_chart(wheel(counts, notation, spelling, segment), on_select="rerun", selection_mode="points",
-                            key="li_wheel", config={"displayModeBar": False})
-points = clicked.selection.points if clicked else []
-if points and points[0].get("customdata"):
-    segment = points[0]["customdata"] if isinstance(points[0]["customdata"], str) else points[0]["customdata"][0]
+left.plotly_chart(wheel(counts, notation, spelling, segment), config={"displayModeBar": False})
 write_view({"li_db": "" if rules.public else st.session_state.get("li_db", ""), "li_src": folder,
             "li_note": notation, "li_spell": spelling, "li_q": query, "li_key": segment, "li_boost": boost}, SCHEMA)
 

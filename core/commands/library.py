@@ -69,11 +69,12 @@ def _scan(args: argparse.Namespace) -> int:
     from core.library.scan import ModelError, scan
     from core.scan import ScanLimit
 
-    bar = tqdm(unit="file", desc="analysing", file=sys.stderr)
+    bars = []  # made at the first analysis: a refused folder prints no empty bar
 
     def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
+        if not bars:
+            bars.append(tqdm(total=total, unit="file", desc="analysing", file=sys.stderr))
+        bars[0].update(done - bars[0].n)
 
     try:
         summary = scan(args.folder, args.db, model=args.model, jobs=args.jobs or os.cpu_count() or 1,
@@ -82,7 +83,8 @@ def _scan(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     for line in summary.error_lines:
         print(f"  {line}", file=sys.stderr)
     print(f"{summary.line()}; database {args.db}")
