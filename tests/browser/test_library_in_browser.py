@@ -47,3 +47,12 @@ def test_scan_table_wheel_compatible_tracks_and_downloads(page, app_url, tmp_pat
     entries = [line for line in Path(download.value.path()).read_text().splitlines() if not line.startswith("#")]
     # what mixes with C major (8B): itself, its relative A minor (8A), G major (9B), in a harmonic order
     assert sorted(Path(e).name for e in entries) == ["one.wav", "three.ogg", "two.flac"]
+
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    wait_for_app(page)
+    grid.hover()
+    grid.click(position={"x": 18, "y": 52})  # the first row's selection box: four.mp3, D major (10B)
+    page.wait_for_selector('h3:has-text("Mixes with 10B")', timeout=60_000)
+    wait_for_app(page)
+    assert "four.mp3" in page.locator('[data-testid="stMain"]').inner_text()
