@@ -26,6 +26,7 @@ PAGES = [  # Predict first: the page most visitors come for
     st.Page("views/spectrograms_page.py", title="Spectrograms", icon="🎛️", url_path="spectrograms"),
     st.Page("views/train_page.py", title="Train", icon="🏋️", url_path="train"),
     st.Page("views/runs_page.py", title="Runs", icon="📊", url_path="runs"),
+    st.Page("views/library_page.py", title="Library", icon="🎧", url_path="library"),
 ]
 
 st.navigation([st.Page(home, title="Home", icon="🏠", default=True), *PAGES]).run()

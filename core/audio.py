@@ -66,10 +66,10 @@ def _open(source: Source):
         suffix = Path(name).suffix.lower().lstrip(".")
         detail = _detail(err)
         detail = "" if "does not exist" in detail else detail  # libsndfile's words for content it cannot parse
-        if suffix in ("wav", "flac", "ogg", "mp3"):
+        if suffix in ("wav", "flac", "ogg", "mp3", "aiff", "aif"):
             message = f"{name}: not a readable {suffix} file" + (f" ({detail})" if detail else "")
         else:
-            message = f"{name}: not a readable audio file (wav, flac, ogg, mp3)" + (f": {detail}" if detail else "")
+            message = f"{name}: not a readable audio file (wav, flac, ogg, mp3, aiff)" + (f": {detail}" if detail else "")
         raise AudioError(message) from None
 
 

@@ -144,6 +144,13 @@ def estimate_tuning(spectrum: np.ndarray, sr: int, low_hz: float = 150.0, high_h
     return float(np.angle(vector) / (2 * np.pi)) if abs(vector) > 0 else 0.0
 
 
+def audio_tuning(y: np.ndarray, sr: int, n_fft: int = 8192) -> float:
+    """:func:`estimate_tuning` of mono audio ``y``: its deviation from A = 440 Hz in semitones."""
+    import librosa
+
+    return estimate_tuning(np.abs(librosa.stft(np.asarray(y, dtype=np.float32), n_fft=n_fft, hop_length=n_fft // 2)), sr)
+
+
 @lru_cache(maxsize=64)
 def semitone_filterbank(sr: int, n_fft: int, fmin: float, n_bins: int, tuning: float):
     """Sparse (n_bins, 1 + n_fft // 2) triangular filters on a log-frequency axis, one per semitone from

@@ -1,5 +1,9 @@
 """The key vocabulary: every conversion between the ways Keyscope names a key.
 
+Notations: standard names ("F# minor", spelled as musicians expect, or with sharps or flats only),
+Camelot codes ("11A") and Open Key codes ("4m"); :func:`compatible_keys` lists the keys a DJ mixes
+with a key (same, relative, one step on the wheel, and optionally the ±1 semitone energy boost).
+
 Conventions (DESIGN.md): MSD ``key`` 0..11 with C = 0, ``mode`` 1 = major and
 0 = minor; the seed's class index is ``2 * key + mode`` (0 = C minor,
 1 = C major, ..., 23 = B major) and its folder name is ``"key-mode"``.
@@ -25,6 +29,10 @@ _KEY_RE = re.compile(
     r"^\s*(?P<letter>[A-Ga-g])\s*(?P<accidental>#|♯|-?sharp|-?flat|b|♭|-)?\s*"
     r"(?P<mode>major|minor|maj|min|m|M|dur|moll)?\s*$"
 )
+_CAMELOT_RE = re.compile(r"\s*(1[0-2]|[1-9])\s*([ABab])\s*")
+_OPEN_KEY_RE = re.compile(r"\s*(1[0-2]|[1-9])\s*([dmDM])\s*")
+NOTATIONS = ("standard", "camelot", "openkey")
+ACCIDENTALS = ("preferred", "sharps", "flats")
 _MODE_WORDS = {"major": MAJOR, "maj": MAJOR, "M": MAJOR, "dur": MAJOR,
                "minor": MINOR, "min": MINOR, "m": MINOR, "moll": MINOR}
 
@@ -62,14 +70,20 @@ class Key:
 
     @classmethod
     def parse(cls, text: str) -> "Key":
-        """Read a key written by a person: "F# minor", "Gb", "f#m", "A min", "Bb major".
+        """Read a key written by a person: "F# minor", "Gb", "f#m", "A min", "Bb major", or a Camelot
+        ("8B") or Open Key ("1d") code, as DJ software writes into tags.
 
         A bare tonic means major, except that a lower-case letter with a
         trailing ``m`` ("am", "f#m") means minor as in chord symbols.
         """
+        if _CAMELOT_RE.fullmatch(str(text)):
+            return cls.from_camelot(text)
+        if _OPEN_KEY_RE.fullmatch(str(text)):
+            return cls.from_open_key(text)
         match = _KEY_RE.match(str(text).replace("\t", " "))
         if not match:
-            raise ValueError(f"cannot read {text!r} as a key; write it like 'F# minor', 'Bb major' or 'Am'")
+            raise ValueError(f"cannot read {text!r} as a key; write it like 'F# minor', 'Bb major', 'Am', "
+                             "'8B' (Camelot) or '1d' (Open Key)")
         tonic = _LETTERS[match["letter"].upper()]
         accidental = (match["accidental"] or "").lower()
         if accidental in ("#", "♯") or accidental.endswith("sharp"):
@@ -131,7 +145,7 @@ class Key:
 
     @classmethod
     def from_camelot(cls, code: str) -> "Key":
-        match = re.fullmatch(r"\s*(1[0-2]|[1-9])\s*([ABab])\s*", str(code))
+        match = _CAMELOT_RE.fullmatch(str(code))
         if not match:
             raise ValueError(f"Camelot codes run 1A..12B, got {code!r}")
         number, letter = int(match[1]), match[2].upper()
@@ -139,6 +153,35 @@ class Key:
         if letter == "B":
             return cls(major_tonic, MAJOR)
         return cls((major_tonic - 3) % 12, MINOR)
+
+    @property
+    def open_key(self) -> str:
+        """Open Key code (Traktor): 1d = C major, 1m = A minor; the number is Camelot's moved by 5."""
+        number = (int(self.camelot[:-1]) - 8) % 12 + 1
+        return f"{number}{'d' if self.mode == MAJOR else 'm'}"
+
+    @classmethod
+    def from_open_key(cls, code: str) -> "Key":
+        match = _OPEN_KEY_RE.fullmatch(str(code))
+        if not match:
+            raise ValueError(f"Open Key codes run 1d..12m, got {code!r}")
+        return cls.from_camelot(f"{(int(match[1]) + 6) % 12 + 1}{'B' if match[2].lower() == 'd' else 'A'}")
+
+    def spelled(self, accidentals: str = "preferred") -> str:
+        """The name with the tonic spelled as musicians expect ("preferred"), or with sharps or flats only."""
+        if accidentals not in ACCIDENTALS:
+            raise ValueError(f"accidentals must be one of {', '.join(ACCIDENTALS)}, got {accidentals!r}")
+        return {"preferred": self.name, "sharps": self.sharp_name, "flats": self.flat_name}[accidentals]
+
+    def notation(self, style: str = "standard", accidentals: str = "preferred") -> str:
+        """The key in one of :data:`NOTATIONS`: "F# minor" (standard), "11A" (camelot) or "4m" (openkey)."""
+        if style == "camelot":
+            return self.camelot
+        if style == "openkey":
+            return self.open_key
+        if style != "standard":
+            raise ValueError(f"notation must be one of {', '.join(NOTATIONS)}, got {style!r}")
+        return self.spelled(accidentals)
 
     # -- relations ----------------------------------------------------------
     @property
@@ -187,6 +230,29 @@ RELATION_OF_SCORE = {weight: name for name, weight in MIREX_WEIGHTS.items()}
 def circle_of_fifths_order() -> list[Key]:
     """All 24 keys in Camelot order: 1B, 1A, 2B, 2A ... (each major beside its relative minor)."""
     return sorted(ALL_KEYS, key=lambda k: (int(k.camelot[:-1]), k.camelot[-1] == "A"))
+
+
+MIX_RELATIONS = ("same key", "relative", "+1 on the wheel", "-1 on the wheel",
+                 "energy boost +1 semitone", "energy boost -1 semitone")
+
+
+def compatible_keys(key: "Key | str | int", energy_boost: bool = False) -> list[tuple[Key, str]]:
+    """The keys that mix harmonically with ``key``, closest first, each with its relation: the same key,
+    its relative (same Camelot number), one step either way on the wheel (a fifth up or down), and with
+    ``energy_boost`` the same mode one semitone up or down."""
+    key = as_key(key)
+    found = [(key, MIX_RELATIONS[0]), (key.relative, MIX_RELATIONS[1]), (key.dominant, MIX_RELATIONS[2]),
+             (key.subdominant, MIX_RELATIONS[3])]
+    if energy_boost:
+        found += [(key.transpose(1), MIX_RELATIONS[4]), (key.transpose(-1), MIX_RELATIONS[5])]
+    return found
+
+
+def wheel_steps(a: "Key | str | int", b: "Key | str | int") -> int:
+    """Distance of two keys on the Camelot wheel: steps around it (0..6) plus one to change ring (A/B)."""
+    a, b = as_key(a).camelot, as_key(b).camelot
+    around = abs(int(a[:-1]) - int(b[:-1])) % 12
+    return min(around, 12 - around) + (a[-1] != b[-1])
 
 
 def as_key(value: "Key | str | int") -> Key:

@@ -5,6 +5,9 @@ window becomes the estimator's features as it is read, and all windows then go t
 together (:func:`windows_proba`). A window's 24-class probabilities are the mean over its feature
 rows (excerpts), the song's the mean over its windows. Long songs
 are analysed with at most ``max_windows`` windows spread evenly over the whole length.
+Each window's tuning (:func:`core.features.audio_tuning`) is kept too, and where the windows of the
+first and second part of a song agree on two different keys, :meth:`Prediction.key_change` names the
+modulation ("C major → C# minor at 2:31").
 """
 from __future__ import annotations
 
@@ -16,9 +19,14 @@ import numpy as np
 
 from core.audio import (SILENCE_PEAK, AudioError, Source, audible_s, check_enough_audio, check_file, duration_s,
                         iter_windows)
-from core.keys import Key, circle_of_fifths_order
+from core.features import audio_tuning
+from core.keys import Key, circle_of_fifths_order, compatible_keys
 
-FORMATS = ("wav", "mp3", "flac", "ogg")
+FORMATS = ("wav", "mp3", "flac", "ogg", "aiff", "aif")
+NEEDS_FFMPEG = ("m4a", "aac", "mp4", "alac")  # containers libsndfile does not read
+AUDIO_SUFFIXES = tuple(f".{name}" for name in FORMATS + NEEDS_FFMPEG)  # what folder walks pick up
+CHANGE_AGREEMENT = 0.75  # share of a part's windows that must name its key for a key change
+CHANGE_MIN_WINDOWS = 2   # windows each part needs
 WINDOW_S = 20.0
 HOP_S = 20.0  # windows side by side: every second of audio is decoded and analysed once
 MAX_WINDOWS = 24
@@ -37,6 +45,7 @@ class Prediction:
     window_s: float = WINDOW_S
     duration_s: float = 0.0
     note: str = ""
+    tuning_cents: float = 0.0               # deviation from A = 440 Hz, -50..50
 
     @property
     def key(self) -> Key:
@@ -59,6 +68,26 @@ class Prediction:
                          "key": best.name, "class_index": best.index, "confidence": round(float(row.max()), 4)})
         return rows
 
+    def key_change(self) -> dict | None:
+        """The modulation where the windows before and after one point agree on two different keys, else None:
+        ``{"from", "to", "at_s", "text"}``. Each part needs :data:`CHANGE_MIN_WINDOWS` windows of which
+        :data:`CHANGE_AGREEMENT` name its key; the split where most windows agree wins."""
+        if self.window_proba is None or len(self.window_proba) < 2 * CHANGE_MIN_WINDOWS:
+            return None
+        best_index = np.argmax(self.window_proba, axis=1)
+        found, best_agree = None, -1
+        for split in range(CHANGE_MIN_WINDOWS, len(best_index) - CHANGE_MIN_WINDOWS + 1):
+            parts = (self.window_proba[:split], self.window_proba[split:])
+            keys = [int(np.argmax(part.mean(axis=0))) for part in parts]
+            agree = [np.mean(best_index[:split] == keys[0]), np.mean(best_index[split:] == keys[1])]
+            if keys[0] != keys[1] and min(agree) >= CHANGE_AGREEMENT and sum(agree) > best_agree:
+                found, best_agree = (keys, self.starts[split]), sum(agree)
+        if found is None:
+            return None
+        (before, after), at = found
+        before, after = Key.from_index(before), Key.from_index(after)
+        return {"from": before.name, "to": after.name, "at_s": round(at, 2), "text": describe_change(before, after, at)}
+
     def circle_of_fifths(self) -> list[tuple[str, float]]:
         """(key name, probability) in circle-of-fifths order, for charts."""
         return [(k.name, float(self.proba[k.index])) for k in circle_of_fifths_order()]
@@ -70,7 +99,10 @@ class Prediction:
             "key": key.name, "tonic": key.tonic_name, "mode": key.mode_name,
             "msd_key": key.tonic, "msd_mode": key.mode, "class_index": key.index,
             "confidence": round(self.confidence, 4), "camelot": key.camelot,
-            "relative_key": key.relative.name,
+            "relative_key": key.relative.name, "open_key": key.open_key,
+            "compatible": [{"key": k.name, "camelot": k.camelot, "open_key": k.open_key, "relation": relation}
+                           for k, relation in compatible_keys(key)[1:]],
+            "tuning_cents": round(self.tuning_cents, 1), "key_change": self.key_change(),
             "top3": [{"key": k.name, "probability": round(p, 4)} for k, p in self.top(3)],
             "probabilities": {Key.from_index(i).name: round(float(p), 5) for i, p in enumerate(self.proba)},
             "duration_s": round(self.duration_s, 2), "windows": len(self.starts),
@@ -79,12 +111,35 @@ class Prediction:
         }
 
 
+def describe_change(before: Key, after: Key, at_s: float, accidentals: str = "preferred") -> str:
+    """ "C major → C# minor at 2:31": a key change in words, tonics spelled as ``accidentals`` asks."""
+    return f"{before.spelled(accidentals)} → {after.spelled(accidentals)} at {int(at_s // 60)}:{int(at_s % 60):02d}"
+
+
 def check_format(name: str) -> None:
     """Raise AudioError for a file name whose extension is not a supported audio format."""
     suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix in NEEDS_FFMPEG:
+        raise AudioError(f"{name}: {suffix} is not read by this install's decoder (libsndfile); convert it to FLAC, "
+                         f"e.g. with ffmpeg (apt-get install ffmpeg; ffmpeg -i in.{suffix} out.flac)")
     if suffix not in FORMATS:
         raise AudioError(f"{name}: unsupported format {suffix or '(no extension)'!r}; "
                          f"use one of {', '.join(FORMATS)}")
+
+
+def expand_folders(paths: list[str]) -> list[str]:
+    """``paths`` with every folder replaced by the audio files under it (recursive, sorted; symlinked folders
+    not followed); files are kept as given, so a bad one still gets its own message."""
+    from core.scan import find_files
+    from core.library.scan import MAX_ENTRIES, MAX_SECONDS
+
+    out = []
+    for path in paths:
+        if Path(path).is_dir():
+            out += [str(p) for p in find_files(path, AUDIO_SUFFIXES, max_entries=MAX_ENTRIES, max_seconds=MAX_SECONDS)]
+        else:
+            out.append(path)
+    return out
 
 
 def plan_hop(duration: float, window_s: float, hop_s: float, max_windows: int) -> float:
@@ -137,7 +192,7 @@ def predict_song(source: Source, estimator, name: str | None = None, window_s: f
     hop = plan_hop(total, window_s, hop_s, max_windows)
     expected = min(max_windows, 1 + max(0, int(np.ceil((total - window_s) / hop))))
     sr = estimator.settings.sample_rate
-    starts, rows, audible, heard_to = [], [], 0.0, 0.0
+    starts, rows, audible, heard_to, tunings = [], [], 0.0, 0.0, []
     try:
         for start, y in iter_windows(source, window_s, hop, sr=sr):
             if len(starts) >= max_windows and rows:
@@ -154,6 +209,7 @@ def predict_song(source: Source, estimator, name: str | None = None, window_s: f
                 starts.pop()
                 continue
             rows.append(estimator.features(y))
+            tunings.append((audio_tuning(y, sr), float(np.square(y).sum())))
     except AudioError as err:
         raise AudioError(str(err).replace("<audio bytes>", name)) from None
     except Exception as err:  # noqa: BLE001 - decoder failures mid-file
@@ -168,8 +224,10 @@ def predict_song(source: Source, estimator, name: str | None = None, window_s: f
     if hop > hop_s:
         note = (f"long file ({total / 60:.1f} min): analysed {len(starts)} windows of {window_s:g} s "
                 f"spread every {hop:.1f} s")
+    turns = sum(weight * np.exp(2j * np.pi * tuning) for tuning, weight in tunings)  # circular mean, by energy
     return Prediction(file=name, model=getattr(estimator, "name", "model"), proba=proba, starts=starts,
-                      window_proba=per_window, window_s=window_s, duration_s=total, note=note)
+                      window_proba=per_window, window_s=window_s, duration_s=total, note=note,
+                      tuning_cents=float(100 * np.angle(turns) / (2 * np.pi)))
 
 
 def csv_rows(results: list[dict]) -> list[dict]:

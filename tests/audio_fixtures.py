@@ -1,4 +1,4 @@
-"""Write REAL audio files (wav, flac, ogg, mp3 via soundfile) of chords in a known key, for tests."""
+"""Write REAL audio files (wav, flac, ogg, mp3, aiff via soundfile) of chords in a known key, for tests."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,7 @@ import numpy as np
 from core.keys import MAJOR, Key
 
 SR = 22050
-SUBTYPES = {"wav": "PCM_16", "flac": "PCM_16", "ogg": "VORBIS", "mp3": "MPEG_LAYER_III"}
+SUBTYPES = {"wav": "PCM_16", "flac": "PCM_16", "ogg": "VORBIS", "mp3": "MPEG_LAYER_III", "aiff": "PCM_16"}
 
 
 def key_signal(key: str | Key, seconds: float = 2.0, sr: int = SR, shift: int = 0) -> np.ndarray:

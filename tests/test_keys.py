@@ -83,3 +83,29 @@ def test_circle_of_fifths_order_and_as_key():
         Key.from_index(24)
     with pytest.raises(ValueError):
         Key(12, 1)
+
+
+def test_open_key_codes_and_notations():
+    assert [Key.parse(k).open_key for k in ("C major", "A minor", "G major", "F major", "F# minor")] == \
+        ["1d", "1m", "2d", "12d", "4m"]
+    for key in ALL_KEYS:
+        assert Key.from_open_key(key.open_key) == key
+        assert Key.parse(key.camelot) == key and Key.parse(key.open_key) == key
+        assert key.notation("camelot") == key.camelot and key.notation("openkey") == key.open_key
+    assert Key.parse("Db major").notation(accidentals="sharps") == "C# major"
+    assert Key.parse("C# minor").notation(accidentals="flats") == "Db minor"
+    with pytest.raises(ValueError, match="notation must be one of"):
+        Key.parse("C").notation("roman")
+
+
+def test_compatible_keys_follow_the_camelot_wheel():
+    from core.keys import compatible_keys, wheel_steps
+
+    key = Key.parse("A minor")  # 8A
+    found = compatible_keys(key)
+    assert [(k.camelot, relation) for k, relation in found] == [
+        ("8A", "same key"), ("8B", "relative"), ("9A", "+1 on the wheel"), ("7A", "-1 on the wheel")]
+    boosted = compatible_keys(key, energy_boost=True)
+    assert [k.name for k, _ in boosted[4:]] == ["Bb minor", "G# minor"]
+    assert all(wheel_steps(key, k) <= 1 for k, _ in found)
+    assert wheel_steps("C major", "F# major") == 6 and wheel_steps("12A", "1B") == 2

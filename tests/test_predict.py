@@ -62,10 +62,20 @@ def test_silence_and_unsupported_format(tmp_path):
     sf.write(silent, np.zeros(22050 * 3, dtype=np.float32), 22050)
     with pytest.raises(AudioError, match="silent"):
         predict_song(silent, EST, window_s=2.0, hop_s=1.0)
-    aiff = tmp_path / "song.aiff"
-    sf.write(aiff, key_signal("C major"), 22050, format="AIFF")
+    other = tmp_path / "song.wma"
+    sf.write(other, key_signal("C major"), 22050, format="WAV")
     with pytest.raises(AudioError, match="unsupported format"):
-        predict_song(aiff, EST)
+        predict_song(other, EST)
+    m4a = tmp_path / "song.m4a"
+    m4a.write_bytes(b"\0\0\0\x20ftypM4A " + bytes(100))
+    with pytest.raises(AudioError, match="apt-get install ffmpeg"):
+        predict_song(m4a, EST)
+
+
+def test_aiff_is_read(tmp_path):
+    aiff = tmp_path / "song.aiff"
+    sf.write(aiff, key_signal("C major", seconds=3.0), 22050, format="AIFF")
+    assert predict_song(aiff, EST).key.name == "C major"
 
 
 def test_one_hour_file_is_analysed_in_bounded_windows(tmp_path):
@@ -86,3 +96,23 @@ def test_bytes_upload_and_plan_hop(tmp_path):
     data = write_key_audio(tmp_path / "x.ogg", "D minor", seconds=3.0).read_bytes()
     assert predict_song(data, EST, name="upload.ogg", window_s=2.0).key == Key.parse("D minor")
     assert plan_hop(10, 20, 10, 24) == 10 and plan_hop(3600, 20, 10, 5) == pytest.approx(895)
+
+
+def test_a_key_change_is_named_with_its_time(tmp_path):
+    song = tmp_path / "modulates.wav"
+    sf.write(song, np.concatenate([key_signal("C major", 40.0), key_signal("C# minor", 40.0)]), 22050)
+    result = predict_song(song, EST, window_s=10.0, hop_s=10.0).to_dict()
+    assert result["key_change"] == {"from": "C major", "to": "C# minor", "at_s": 40.0,
+                                    "text": "C major → C# minor at 0:40"}
+    steady = tmp_path / "steady.wav"
+    sf.write(steady, key_signal("C major", 40.0), 22050)
+    result = predict_song(steady, EST, window_s=10.0, hop_s=10.0).to_dict()
+    assert result["key_change"] is None and abs(result["tuning_cents"]) < 5
+    assert [c["relation"] for c in result["compatible"]] == ["relative", "+1 on the wheel", "-1 on the wheel"]
+    assert result["open_key"] == "1d"
+
+
+def test_tuning_in_cents_follows_a_detuned_recording(tmp_path):
+    song = tmp_path / "sharp.wav"
+    sf.write(song, key_signal("A minor", 6.0, shift=0.3), 22050)  # 30 cents sharp
+    assert predict_song(song, EST).tuning_cents == pytest.approx(30, abs=6)

@@ -40,7 +40,7 @@ def test_bad_files_get_error_entries_and_the_rest_go_on(tmp_path, capsys):
     text.write_text("not audio at all\n" * 30)
     silent = tmp_path / "silent.flac"
     sf.write(silent, np.zeros(22050 * 2, dtype=np.float32), 22050)
-    aiff = tmp_path / "x.aiff"
+    aiff = tmp_path / "x.wma"
     aiff.write_bytes(b"FORM0000AIFF")
     files = [str(empty), good, str(text), str(silent), str(tmp_path / "missing.ogg"), str(aiff)]
     assert main(["predict", *files, "--model", MODEL, "--format", "json"]) == 1
@@ -84,7 +84,7 @@ def test_no_tensorflow_start_up_lines_on_stderr(tmp_path):
     assert noise == []
 
 
-def test_too_little_audio_and_a_folder_are_refused_in_words(tmp_path, capfd):
+def test_too_little_audio_and_bad_files_are_refused_in_words(tmp_path, capfd):
     blip = write_key_audio(tmp_path / "blip.wav", "A minor", seconds=1.0)
     padded = tmp_path / "padded.wav"  # 1 s of chords inside 10 s of digital silence
     y = np.zeros(22050 * 10, dtype=np.float32)
@@ -92,12 +92,23 @@ def test_too_little_audio_and_a_folder_are_refused_in_words(tmp_path, capfd):
     sf.write(padded, y, 22050)
     noise = tmp_path / "noise.mp3"
     noise.write_bytes(b"\x00\x01 not an mp3 at all " * 200)
-    files = [str(blip), str(padded), str(tmp_path), str(noise)]
+    files = [str(blip), str(padded), str(noise)]
     assert main(["predict", *files, "--model", MODEL, "--format", "json"]) == 1
     captured = capfd.readouterr()  # fd level: the decoder writes there
     errors = [json.loads(line)["error"] for line in captured.out.strip().splitlines()]
     assert errors[0] == f"{blip}: only 1.0 s of non-silent audio; a key needs at least 2 s"
     assert errors[1] == f"{padded}: only 1.0 s of non-silent audio; a key needs at least 2 s"
-    assert errors[2] == f"{tmp_path}: is a folder, not an audio file"
-    assert errors[3] == f"{noise}: not a readable mp3 file"
+    assert errors[2] == f"{noise}: not a readable mp3 file"
     assert "Note:" not in captured.err and "possibly a pipe" not in captured.out
+
+
+def test_a_folder_is_searched_recursively(tmp_path, capsys):
+    write_key_audio(tmp_path / "set" / "a" / "one.flac", "E minor", seconds=3.0)
+    write_key_audio(tmp_path / "set" / "b" / "c" / "two.ogg", "F major", seconds=3.0)
+    (tmp_path / "set" / "notes.txt").write_text("not audio")
+    assert main(["predict", str(tmp_path / "set"), "--model", MODEL, "--format", "json"]) == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [(r["file"].rsplit("/", 1)[-1], r["key"]) for r in results] == [("one.flac", "E minor"), ("two.ogg", "F major")]
+    (tmp_path / "empty").mkdir()
+    assert main(["predict", str(tmp_path / "empty"), "--model", MODEL]) == 2
+    assert "no audio files" in capsys.readouterr().err

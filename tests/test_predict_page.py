@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import paths
-from tests.audio_fixtures import write_key_audio
+from tests.audio_fixtures import key_signal, write_key_audio
 
 PAGE = str(paths.ROOT / "views" / "predict_page.py")
 MODEL = "template:krumhansl"
@@ -37,16 +37,42 @@ def test_upload_shows_key_and_downloads(tmp_path):
     at = run_page(("song.ogg", data, "audio/ogg"))
     shown = metrics(at)
     assert shown["Key"] == "E minor"
-    assert shown["MSD key / mode"] == "4 / 0" and shown["Camelot"] == "9A" and shown["Relative key"] == "G major"
-    assert "Top three" in " ".join(m.value for m in at.markdown)
+    assert shown["Camelot"] == "9A" and shown["Open Key"] == "2m" and "MSD" not in " ".join(shown)
+    text = " ".join(m.value for m in at.markdown)
+    assert "Top three" in text and "**Mixes with:** G major (9B / 2d, relative) · B minor (10A / 3m, +1 on the wheel)" in text
     assert at.query_params["pr_model"] == MODEL
-    assert at.toggle[0].value is True and len(at.dataframe[0].value) >= 2  # a short song: baselines beside the model
+    assert at.toggle[0].value is False and len(at.dataframe) == 0  # baselines only on request
+    at.toggle[0].set_value(True).run()
+    table = at.dataframe[0].value
+    assert len(table) >= 2 and table["confidence"][0] == shown["Confidence"]  # the same percentage as the headline
+    assert metrics(at) == shown
+
+
+def test_several_files_at_once_and_a_key_change_in_the_headline(tmp_path):
+    steady = write_key_audio(tmp_path / "steady.wav", "A major", seconds=6.0).read_bytes()
+    y = np.concatenate([key_signal("C major", 20.0), key_signal("C# minor", 20.0)])
+    buffer = io.BytesIO()
+    sf.write(buffer, y, 22050, format="FLAC")
+    at = run_page([("steady.wav", steady, "audio/wav"), ("turn.flac", buffer.getvalue(), "audio/flac")])
+    table = at.dataframe[0].value
+    assert list(table["file"]) == ["steady.wav", "turn.flac"]
+    assert list(table["key"]) == ["A major", "C major → C# minor at 0:20"]
+    at.selectbox[1].set_value("turn.flac").run()
+    assert metrics(at)["Key"] == "C major → C# minor at 0:20"
+    at.radio(key="pr_spell").set_value("flats").run()
+    assert metrics(at)["Key"] == "C major → Db minor at 0:20" and at.query_params["pr_spell"] == "flats"
+
+
+def test_a_window_from_the_link_is_the_slider_value():
+    at = run_page(pr_window="7")
+    assert at.slider(key="pr_window").value == 7.0 and not at.warning
 
 
 @pytest.mark.parametrize("name,content,message", [
     ("empty.wav", b"", "empty"),
     ("notes.mp3", b"just some text, not audio\n" * 40, "not a readable audio"),
-    ("song.aiff", b"FORM0000AIFF", "unsupported format"),
+    ("song.wma", b"FORM0000AIFF", "unsupported format"),
+    ("song.m4a", b"\0\0\0\x20ftypM4A " + bytes(100), "apt-get install ffmpeg"),
     ("quiet.wav", "silence", "silent"),
     ("blip.wav", "blip", "a key needs at least 2 s"),
 ])

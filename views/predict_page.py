@@ -1,4 +1,5 @@
-"""Predict: upload a song, see its key, key over time, and the baselines' answers beside the model's."""
+"""Predict: upload songs, see each one's key (or its key change), compatible keys, key over time, and on request
+the template baselines' answers beside the model's."""
 import json
 
 import altair as alt
@@ -7,7 +8,9 @@ import streamlit as st
 
 from core.analysis_pool import AnalysisCrashed
 from core.audio import AudioError
-from core.predict import FORMATS, HOP_S, WINDOW_S, csv_rows
+from core.downloads import csv_bytes
+from core.keys import ACCIDENTALS, Key
+from core.predict import FORMATS, HOP_S, WINDOW_S, csv_rows, describe_change
 from core.urlstate import Param
 from core.workload import EXTRA, KEY
 from ui.guard import plain
@@ -17,8 +20,8 @@ from ui.url import read_view, seed_widgets, write_view
 SCHEMA = {
     "pr_model": Param("str", "default"),
     "pr_window": Param("float", WINDOW_S, 5.0, 60.0),
+    "pr_spell": Param("choice", "preferred", options=ACCIDENTALS),
 }
-LONG_S = 180.0  # baselines are off by default for longer files (each is another pass over the song)
 PLAYER_MAX_MB = 50  # larger uploads get no player: it would keep a second copy on the server for the session
 
 
@@ -43,14 +46,28 @@ def model_options(wanted: str) -> list[str]:
     return options
 
 
-def show(result: dict) -> None:
+def headline(result: dict, spelling: str) -> str:
+    """The key in words, or the key change where the song has one."""
+    change = result["key_change"]
+    if change:
+        return describe_change(Key.parse(change["from"]), Key.parse(change["to"]), change["at_s"], spelling)
+    return Key.parse(result["key"]).spelled(spelling)
+
+
+def show(result: dict, spelling: str) -> None:
     cols = st.columns(5)
-    cols[0].metric("Key", result["key"])
-    cols[1].metric("MSD key / mode", f"{result['msd_key']} / {result['msd_mode']}")
-    cols[2].metric("Camelot", result["camelot"])
-    cols[3].metric("Confidence", f"{result['confidence']:.0%}")
-    cols[4].metric("Relative key", result["relative_key"])
-    st.markdown("**Top three:** " + " · ".join(f"{t['key']} ({t['probability']:.0%})" for t in result["top3"]))
+    cols[0].metric("Key", headline(result, spelling))
+    cols[1].metric("Camelot", result["camelot"])
+    cols[2].metric("Open Key", result["open_key"])
+    cols[3].metric("Confidence", f"{result['confidence']:.0%}",
+                   help="The probability of the song's single most likely key" +
+                        (" (the song changes key: see Key over time)" if result["key_change"] else ""))
+    cols[4].metric("Tuning", f"{result['tuning_cents']:+.0f} cents", help="Deviation from A = 440 Hz")
+    st.markdown("**Mixes with:** " + " · ".join(
+        f"{Key.parse(c['key']).spelled(spelling)} ({c['camelot']} / {c['open_key']}, {c['relation']})"
+        for c in result["compatible"]))
+    st.markdown("**Top three:** " + " · ".join(f"{Key.parse(t['key']).spelled(spelling)} ({t['probability']:.0%})"
+                                              for t in result["top3"]))
     if result["note"]:
         st.info(result["note"])
     from core.keys import circle_of_fifths_order
@@ -69,52 +86,66 @@ st.title("🔮 Predict a song")
 view = read_view(SCHEMA)
 seed_widgets(view)
 options = model_options(view["pr_model"])
-model = st.selectbox("Model", options, key="pr_model")
-window = st.slider("Window (s)", 5.0, 60.0, step=5.0, key="pr_window")
-write_view({"pr_model": model, "pr_window": window}, SCHEMA)
+left, middle, right = st.columns([2, 2, 1])
+model = left.selectbox("Model", options, key="pr_model")
+window = middle.slider("Window (s)", 5.0, 60.0, step=1.0, format="%.0f s", key="pr_window")
+spelling = right.radio("Spelling", ACCIDENTALS, key="pr_spell", horizontal=True,
+                       help="Tonics as musicians usually spell them, or sharps only, or flats only")
+write_view({"pr_model": model, "pr_window": window, "pr_spell": spelling}, SCHEMA)
 
 # No ``type=``: other extensions reach core.predict, which names the file and the formats it accepts.
-upload = st.file_uploader(f"Audio file ({', '.join(FORMATS)})")
-if upload is None:
-    st.caption("Upload a song to see its key.")
+uploads = st.file_uploader(f"Audio files ({', '.join(FORMATS)})", accept_multiple_files=True)
+if not uploads:
+    st.caption("Upload one song or several to see their keys.")
     st.stop()
-data = upload.getvalue()
-try:
-    result = predict(data, upload.name, model, window)
-except AudioError as err:
-    st.error(str(err))
+results = {}
+for upload in uploads:
+    try:
+        results[upload.name] = predict(upload.getvalue(), upload.name, model, window)
+    except AudioError as err:
+        st.error(str(err))
+    except AnalysisCrashed as err:
+        st.error(f"{plain(upload.name)}: {err}")
+    except Exception as err:  # noqa: BLE001 - a model that cannot load or run is one message, the app stays up
+        show_error(f"Model {plain(model)!r} could not predict {plain(upload.name)}.", err)
+if not results:
     st.stop()
-except AnalysisCrashed as err:
-    st.error(f"{upload.name}: {err}")
-    st.stop()
-except Exception as err:  # noqa: BLE001 - a model that cannot load or run is one message, the app stays up
-    show_error(f"Model {model!r} could not predict {upload.name}.", err)
-    st.stop()
+if len(results) > 1:
+    st.dataframe(pd.DataFrame([{"file": name, "key": headline(r, spelling), "camelot": r["camelot"],
+                                "open key": r["open_key"], "confidence": f"{r['confidence']:.0%}"}
+                               for name, r in results.items()]), hide_index=True)
+    chosen = st.selectbox("Show", list(results))
+else:
+    chosen = next(iter(results))
+result = results[chosen]
+data = next(u for u in uploads if u.name == chosen).getvalue()
 if len(data) <= PLAYER_MAX_MB * 1e6:
     st.audio(data)
 else:
     st.caption(f"No player for files over {PLAYER_MAX_MB} MB: the server would keep a second copy of the file.")
-show(result)
+show(result, spelling)
 
+stem = chosen.rsplit(".", 1)[0] if len(results) == 1 else "songs"
+left, right = st.columns(2)
+left.download_button("Download JSON", json.dumps(result if len(results) == 1 else list(results.values()), indent=2),
+                     f"{stem}-key.json", "application/json", on_click="ignore")
+right.download_button("Download CSV", csv_bytes(pd.DataFrame(csv_rows(list(results.values()))), index=False),
+                      f"{stem}-key.csv", "text/csv", on_click="ignore")
+
+# Opt-in, and after the key and the downloads: each baseline reads the song again.
 baselines = [name for name in options if name.startswith("template:") and name != model]
-if baselines and st.toggle("Compare with the template baselines", value=result["duration_s"] <= LONG_S,
-                           help=f"Off by default for files over {LONG_S / 60:.0f} min: each baseline reads the song again."):
+if baselines and st.toggle("Compare with the template baselines", value=False,
+                           help="Off by default: each baseline reads the song again, after the key above."):
     st.subheader("Baselines")
     rows = []
     for name in baselines:
         try:
-            other = predict(data, upload.name, name, window, priority=EXTRA)
+            other = predict(data, chosen, name, window, priority=EXTRA)
         except Exception as err:  # noqa: BLE001 - a failing baseline is one line; the rest of the page stays
-            st.warning(f"Baseline {name} could not predict {upload.name}: {err}")
+            st.warning(f"Baseline {name} could not predict {plain(chosen)}: {plain(err)}")
             continue
-        rows.append({"model": name, "key": other["key"], "camelot": other["camelot"],
-                     "confidence": other["confidence"]})
-    st.dataframe(pd.DataFrame([{"model": model, "key": result["key"], "camelot": result["camelot"],
-                                "confidence": result["confidence"]}, *rows]), hide_index=True)
-
-stem = upload.name.rsplit(".", 1)[0]
-left, right = st.columns(2)
-left.download_button("Download JSON", json.dumps(result, indent=2), f"{stem}-key.json", "application/json",
-                     on_click="ignore")
-right.download_button("Download CSV", pd.DataFrame(csv_rows([result])).to_csv(index=False),
-                      f"{stem}-key.csv", "text/csv", on_click="ignore")
+        rows.append({"model": name, "key": Key.parse(other["key"]).spelled(spelling), "camelot": other["camelot"],
+                     "confidence": f"{other['confidence']:.0%}"})
+    st.dataframe(pd.DataFrame([{"model": model, "key": Key.parse(result["key"]).spelled(spelling),
+                                "camelot": result["camelot"], "confidence": f"{result['confidence']:.0%}"}, *rows]),
+                 hide_index=True)

@@ -4,11 +4,12 @@ from __future__ import annotations
 import argparse
 
 ANALYSES_AUDIO = True
-HELP = "Predict the musical key of audio files (wav, mp3, flac, ogg) with the shipped CNN or any estimator."
+HELP = ("Predict the musical key of audio files (wav, mp3, flac, ogg, aiff) or of every one in folders, with the "
+        "shipped CNN or any estimator.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE", help="audio files")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="audio files, or folders (searched recursively)")
     parser.add_argument("--model", default="default",
                         help="estimator: 'default' (shipped CNN), a run id or folder, a .keras file, "
                              "or a baseline such as 'template:krumhansl' (default: default)")
@@ -24,15 +25,24 @@ def run(args: argparse.Namespace) -> int:
 
     from core.audio import AudioError
     from core.estimators import load_estimator
-    from core.predict import csv_rows, predict_song
+    from core.predict import FORMATS, csv_rows, expand_folders, predict_song
+    from core.scan import ScanLimit
 
     try:
         estimator = load_estimator(args.model)
     except Exception as err:  # noqa: BLE001 - any failure to load is one message
         print(f"error: cannot load model {args.model!r}: {err}", file=sys.stderr)
         return 2
+    try:
+        files = expand_folders(args.files)
+    except ScanLimit as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if not files:
+        print(f"error: no audio files ({', '.join(FORMATS)}) in {', '.join(args.files)}", file=sys.stderr)
+        return 2
     results, failed = [], 0
-    for path in tqdm(args.files, unit="file", desc="predicting", file=sys.stderr):
+    for path in tqdm(files, unit="file", desc="predicting", file=sys.stderr):
         try:
             results.append(predict_song(path, estimator).to_dict())
         except AudioError as err:
@@ -52,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
             if "error" in r:
                 print(f"{r['file']}: ERROR {r['error']}")
             else:
-                print(f"{r['file']}: {r['key']} ({r['camelot']}, confidence {r['confidence']:.2f}; "
-                      f"then {', '.join(t['key'] for t in r['top3'][1:])}){'  [' + r['note'] + ']' if r['note'] else ''}")
+                change = f"; key change {r['key_change']['text']}" if r["key_change"] else ""
+                print(f"{r['file']}: {r['key']} ({r['camelot']} / {r['open_key']}, confidence {r['confidence']:.2f}; "
+                      f"then {', '.join(t['key'] for t in r['top3'][1:])}; mixes with "
+                      f"{', '.join(c['camelot'] for c in r['compatible'])}{change})"
+                      f"{'  [' + r['note'] + ']' if r['note'] else ''}")
     return 1 if failed else 0

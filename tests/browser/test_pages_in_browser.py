@@ -140,7 +140,7 @@ def test_the_same_song_again_after_download_and_a_window_change(page, app_url, t
 def test_every_page_url_opened_first_on_a_fresh_server_gets_the_app(page, app_url, tmp_path):
     paths = _nav_paths(page, app_url)
     app_nav = page.locator(NAV).inner_text()
-    assert len(paths) == 6, paths  # home and the five pages
+    assert len(paths) == 7, paths  # home and the six pages
     for path in paths:
         page.goto(f"{app_url}/{path}")
         wait_for_app(page)
