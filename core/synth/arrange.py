@@ -153,8 +153,7 @@ def arrangement(plan: ClipPlan, seconds: float):
         degree, quality = plan.progression[chord_no % len(plan.progression)]
         root = (tonic + degree) % 12
         intervals = CHORDS[quality]
-        _comp_part(comp, note, style.comp, root, intervals, start, chord_steps, plan.distorted,
-                   style.registers[plan.seed % len(style.registers)])
+        _comp_part(comp, note, style.comp, root, intervals, start, chord_steps, plan.distorted)
         _bass_part(bass, note, style.bass, root, intervals, start, chord_steps, rng, scale)
         if plan.lead_program is not None:
             _lead_part(lead, note, root, intervals, start, chord_steps, rng, scale, style.blue_notes, tonic,
@@ -182,13 +181,13 @@ def _voicing(root: int, intervals: tuple[int, ...], low: int = 52) -> list[int]:
     return [base + i for i in intervals]
 
 
-def _comp_part(inst, note, rhythm, root, intervals, start, length, distorted, low: int = 52) -> None:
+def _comp_part(inst, note, rhythm, root, intervals, start, length, distorted) -> None:
     if rhythm == "power" or distorted:  # power chords: root, fifth, octave, chugged eighths
         pitches = [40 + (root - 40) % 12 + i for i in (0, 7, 12)]
         hits = range(0, length, 2)
         dur = 2
     else:
-        pitches = _voicing(root, intervals, low)
+        pitches = _voicing(root, intervals)
         hits, dur = {"whole": ([0], length), "strum": (range(0, length, 4), 3), "offbeat": (range(2, length, 4), 1),
                      "stabs": ([0, 6, 10] if length >= 12 else [0, 6], 2),
                      "arpeggio": (range(0, length, 2), 2)}[rhythm]

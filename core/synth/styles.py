@@ -44,7 +44,6 @@ class Style:
     blue_notes: bool = False     # lead bends toward b3, b5, b7
     pentatonic: bool = False     # lead on the pentatonic scale of the mode (minor: 1 b3 4 5 b7), over any chords
     harmonic: bool = False       # lead in minor on the harmonic minor scale (raised 7th, the dominant's leading tone)
-    registers: tuple[int, ...] = (52,)  # lowest note of the comping chords, one per clip (by its seed)
     beats_per_chord: tuple[int, ...] = (4,)
 
 
@@ -113,8 +112,8 @@ STYLES: dict[str, Style] = {s.name: s for s in (
     }, "disco", "octaves", "stabs", (27, 4, 48, 49) + BRASS, (33, 36, 38, 39), VOICES + (48, 56, 81)),
     # Minor as tonal music has it: a major dominant with the raised leading tone (harmonic minor), the
     # Andalusian and Aeolian cadences, Dorian i-IV, a Picardy third at the end; major twins beside them.
-    # Block chords from low to high registers over a plain bass, drums or none: what separates a minor key
-    # from its parallel major is then the third of the tonic and subdominant, never the dominant.
+    # Block chords, arpeggios or strums over a plain bass, drums or none: what separates a minor key from
+    # its parallel major is then the third of the tonic and subdominant, never the dominant.
     Style("cadence", (60, 140), {
         MAJOR: (_prog("0:maj 5:maj 7:maj 0:maj"), _prog("0:maj 5:maj 7:7 0:maj"), _prog("0:maj 9:min 5:maj 7:maj"),
                 _prog("0:maj 2:min 7:7 0:maj"), _prog("0:maj 5:maj 0:maj 7:maj"), _prog("0:maj 10:maj 5:maj 0:maj"),
@@ -123,8 +122,7 @@ STYLES: dict[str, Style] = {s.name: s for s in (
                 _prog("0:min 2:dim 7:7 0:min"), _prog("0:min 5:min 0:min 7:maj"), _prog("0:min 10:maj 8:maj 7:maj"),
                 _prog("0:min 5:maj 0:min 5:maj"), _prog("0:min 5:min 7:7 0:maj"), _prog("0:min 3:maj 5:min 7:7")),
     }, "pop", "roots", "whole", KEYS + ORGANS + PADS + (48, 49, 24, 25, 6, 19), BASSES + (42, 43, 58),
-        VOICES + SAXES + (40, 41, 68, 71, 73, 56), harmonic=True, beats_per_chord=(2, 4),
-        registers=(45, 52, 57, 64, 72)),
+        VOICES + SAXES + (40, 41, 68, 71, 73, 56), harmonic=True, beats_per_chord=(2, 4)),
     Style("hiphop", (75, 100), {
         MAJOR: (_prog("0:maj7 9:m7"), _prog("0:maj7 5:maj7 4:m7 9:m7"), _prog("5:maj7 7:6 4:m7 9:m7")),
         MINOR: (_prog("0:min 8:maj"), _prog("0:m7 5:m7 10:maj 3:maj7"), _prog("0:min 0:min 8:maj 7:maj"),
