@@ -105,11 +105,20 @@ PRESETS: dict[str, dict[str, Any]] = {
     "keynet": dict(model="keynet", input_shape=KEYNET_INPUT_SHAPE, representation="semitone",
                    loss="categorical_crossentropy", optimizer="adam", lr=1e-3, momentum=0.0,
                    batch_size=16, augment=True),
-    # The real-music model: tuned semitones, transposition-equivariant, trained on a generated corpus
+    # The real-music model, shipped as models/eqkey-v1: tuned semitones, transposition-equivariant, trained on
+    # a generated corpus
     # (`python -m core corpus --recipe popular`, `--recipe bluesrock --size 720`, `--recipe tunes --size 1200`).
     "eqkey": dict(model="eqkey", input_shape=EQKEY_INPUT_SHAPE, representation="tuned",
                   loss="categorical_crossentropy", optimizer="adam", lr=1e-3, momentum=0.0, batch_size=32,
                   augment=True, epochs=20, width=16, data="synth:popular-s0+bluesrock-s0+tunes-s0"),
+    # The shipped default: eqkey fine-tuned from eqkey-v1 (models/eqkey-v1, the "eqkey" preset's run) on tonal
+    # cadences with major dominants in minor keys beside popular arrangements and folk tunes
+    # (`corpus --recipe cadence --size 720`, `--recipe cadence --seed 1 --size 360`, `--recipe popular --size 384`,
+    # `--recipe tunes --size 240`).
+    "eqkey-v2": dict(model="eqkey", input_shape=EQKEY_INPUT_SHAPE, representation="tuned",
+                     loss="categorical_crossentropy", optimizer="adam", lr=3e-4, momentum=0.0, batch_size=32,
+                     augment=True, epochs=10, width=16, init="eqkey-v1",
+                     data="synth:cadence-s0+cadence-s1+popular-s0+tunes-s0"),
 }
 
 
