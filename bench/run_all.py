@@ -95,7 +95,7 @@ def devset_markdown(section: dict | str) -> str:
     part_names = list(section["parts"])
     counts = ", ".join(f"{n} {part}" for part, n in section["parts"].items())
     sp = section["speed"]
-    systems = section["systems"]
+    scored = section["systems"]
 
     def mirex(s: dict) -> str:
         interval = f" [{s['mirex_low']:.2f}, {s['mirex_high']:.2f}]" if "mirex_low" in s else ""
@@ -110,22 +110,22 @@ def devset_markdown(section: dict | str) -> str:
         "`../shared/devset`, the Bach violin and piano recordings). MIREX weighted [95 % bootstrap interval] / "
         "accuracy:",
         table(["system", "overall", *part_names],
-              [[name, *(mirex(s[p]) for p in ("overall", *part_names))] for name, s in systems.items()])]
+              [[name, *(mirex(s[p]) for p in ("overall", *part_names))] for name, s in scored.items()])]
     if "paired" in section:
         blocks += [f"Paired against `{section['reference']}` on the same files: mean MIREX difference "
                    "[95 % paired bootstrap interval], files better / worse / same:",
                    table(["system", "overall", *part_names],
                          [[name, *(_paired_cell(section["paired"][p][name]) for p in ("overall", *part_names))]
-                          for name in systems if name != section["reference"]])]
-    if all("parallel" in s["overall"] for s in systems.values()):
+                          for name in scored if name != section["reference"]])]
+    if all("parallel" in s["overall"] for s in scored.values()):
         blocks += ["Share of files by relation of the answer to the published key (all files):",
                    table(["system", *CATEGORIES], [[name, *(f"{s['overall'][c]:.3f}" for c in CATEGORIES)]
-                                                   for name, s in systems.items()])]
+                                                   for name, s in scored.items()])]
     if section.get("genres"):
         genres = sorted({g for by_genre in section["genres"].values() for g in by_genre})
         blocks += ["MIREX weighted by genre (popular part, about 3 files each):",
                    table(["system", *genres], [[name, *(f"{section['genres'][name].get(g, 0):.2f}" for g in genres)]
-                                               for name in systems])]
+                                               for name in scored])]
     return "\n\n".join(blocks + [
         f"Speed on the same {sp['files']} files ({sp['audio_min']} min of audio), seconds of compute per minute "
         f"of audio, one process, median of {sp['repeats']}:",
