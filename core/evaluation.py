@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from core.estimators import KeyEstimator
-from core.metrics import summary
+from core.metrics import bootstrap_interval, summary
 from core.predict import predict_song
 
 
@@ -17,7 +17,8 @@ def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
                     progress: Callable[[Iterable], Iterable] = iter, scheduler: str | None = None,
                     within: tuple[Path, ...] | None = None) -> dict:
     """``core.metrics.summary`` of ``estimator`` on the files of a labels CSV, plus ``seconds``, per-file rows
-    (``files``: file, true_key, predicted_key, probability, relation, score) and ``skipped`` ({file, reason}).
+    (``files``: file, true_key, predicted_key, probability, relation, score), ``skipped`` ({file, reason}) and
+    ``mirex_interval``: the 95 % bootstrap interval of the MIREX weighted score over the files.
 
     ``progress`` wraps the file loop (tqdm on the command line). Each file goes through
     :func:`core.predict.predict_song`, the path ``predict`` and the Predict page take. A file that cannot be
@@ -48,8 +49,9 @@ def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
         raise AudioError(f"{labels_csv}: no file could be scored: " + "; ".join(s["reason"] for s in skipped[:5]))
     y_true, proba = np.array([true for _, true in scored]), np.stack(probas)
     result = summary(y_true, proba)
-    result.update(model=estimator.name, seconds=seconds, skipped=skipped,
-                  files=[file_row(path, true, row) for (path, true), row in zip(scored, proba)])
+    files = [file_row(path, true, row) for (path, true), row in zip(scored, proba)]
+    result.update(model=estimator.name, seconds=seconds, skipped=skipped, files=files,
+                  mirex_interval=bootstrap_interval([row["score"] for row in files]))
     return result
 
 

@@ -61,3 +61,30 @@ def test_headline_names_the_scores_as_pages_show_them():
     assert list(headline(summary(y, np.eye(24), beta=2.0))) == ["accuracy", "MIREX weighted", "macro F2",
                                                                 "seed batch F2"]
     assert headline({}) == {}
+
+
+def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_files():
+    from core.metrics import bootstrap_interval
+
+    rng = np.random.default_rng(1)
+    few = rng.choice([0.0, 0.3, 0.5, 1.0], 20)
+    many = np.tile(few, 10)
+    low, high = bootstrap_interval(few)
+    assert low < few.mean() < high
+    many_low, many_high = bootstrap_interval(many)
+    assert many_high - many_low < (high - low) / 2
+    assert bootstrap_interval([1.0, 1.0, 1.0]) == (1.0, 1.0)
+
+
+def test_paired_difference_counts_files_and_sees_a_real_gain():
+    from core.metrics import paired_difference
+
+    base = np.array([1.0, 0.0, 0.5, 0.0, 1.0, 0.3, 0.0, 0.2] * 4)
+    better = np.where(base == 0.0, 1.0, base)  # right on every file the base got wrong
+    gain = paired_difference(better, base)
+    assert gain["better"] == 12 and gain["worse"] == 0 and gain["same"] == 20
+    assert gain["low"] > 0 and np.isclose(gain["difference"], (better - base).mean())
+    same = paired_difference(base, base)
+    assert same["difference"] == same["low"] == same["high"] == 0.0
+    with pytest.raises(ValueError, match="same files"):
+        paired_difference(base, base[:-1])

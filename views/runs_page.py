@@ -233,8 +233,12 @@ if labels_csv is not None:
             message = str(err).replace(str(labels_csv), policy().shown(labels_csv))
             st.error(f"Cannot score {guard.shown(labels_csv)}: {guard.plain(message)}")
         else:
+            low, high = scores["mirex_interval"]
             st.dataframe(pd.DataFrame([{"model": scores["model"], "files": scores["n"], **headline(scores),
+                                        "MIREX 95% interval": f"{low:.3f}–{high:.3f}",
                                         **scores["mirex_fractions"]}]), hide_index=True)
+            st.caption("The interval is a bootstrap over the files: with a few dozen files, one file moves the score "
+                       "by several points, and two models whose intervals overlap widely may not differ.")
             charts(scores, norm, names, "ru_lab")
             st.dataframe(pd.DataFrame(scores["files"]).assign(file=lambda f: f["file"].map(policy().shown)),
                          hide_index=True)

@@ -60,7 +60,8 @@ def print_table(result: dict) -> None:
     print(f"model            {result['model']}")
     print(f"files            {result['n']} scored, {len(result['skipped'])} skipped")
     print(f"accuracy         {result['accuracy']:.3f}")
-    print(f"MIREX weighted   {result['mirex_weighted']:.3f}")
+    low, high = result["mirex_interval"]
+    print(f"MIREX weighted   {result['mirex_weighted']:.3f}  (95% bootstrap interval {low:.3f}-{high:.3f})")
     for name, fraction in result["mirex_fractions"].items():
         print(f"  {name:<14} {fraction:.3f}")
     print(f"macro F1         {result['fbeta_macro']:.3f}")
