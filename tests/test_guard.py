@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from core.datasets import build_hint, relative_track_ids
 from core.downloads import csv_bytes, without_formulas
 from core.evaluation import clip_path, evaluate_on_run_split, missing_clips_hint, run_data
 from core.estimators import load_estimator
+from core.keys import Key
 from core.scan import find_files
 from core.spectrograms import DB_RANGE, for_display
 from core.training import RunConfig
@@ -168,15 +170,24 @@ def test_plain_text_renders_no_markdown():
 
 # -- the shipped model ------------------------------------------------------------------------------------------
 
-def test_the_shipped_test_predictions_hold_no_machine_paths_and_resolve_to_one_clip_each():
-    frame = pd.read_csv(paths.DEFAULT_MODEL_DIR / "predictions.csv", usecols=["track_id", "class_index"])
+def _corpus_commands(model: Path) -> list[str]:
+    """The ``python -m core corpus`` commands that make a shipped model's generated corpora (its data.json)."""
+    return [f"`python -m core corpus --recipe {c['recipe']} --size {c['size']} --seed {c['seed']}`"
+            for c in json.loads((model / "data.json").read_text())["corpora"]]
+
+
+@pytest.mark.parametrize("name", ["eqkey-default", "eqkey-v1"])
+def test_the_shipped_test_predictions_hold_no_machine_paths_and_resolve_to_one_clip_each(name):
+    model = paths.MODELS_DIR / name
+    frame = pd.read_csv(model / "predictions.csv", usecols=["track_id", "class_index"])
     assert not frame["track_id"].str.startswith("/").any() and not frame["track_id"].str.contains("/work/").any()
-    assert run_data(paths.DEFAULT_MODEL_DIR) == "synth:popular-s0+bluesrock-s0+tunes-s0"
-    clip = clip_path(frame["track_id"][0], frame["class_index"][0], run_data(paths.DEFAULT_MODEL_DIR))
-    assert clip == paths.CACHE_DIR / "synth" / "popular-s0" / "audio" / "3-0" / "TRSYN000000000006.ogg"
-    hint = missing_clips_hint(paths.DEFAULT_MODEL_DIR)
-    assert "`python -m core corpus --recipe popular --size 2400 --seed 0`" in hint
-    assert "--recipe bluesrock --size 720" in hint and "--recipe tunes --size 1200" in hint
+    assert run_data(model).startswith("synth:")
+    for track, index in zip(frame["track_id"], frame["class_index"]):
+        clip = clip_path(track, index, run_data(model))
+        assert clip.parent.parent.parent.parent == paths.CACHE_DIR / "synth" and clip.parent.name == Key.from_index(
+            int(index)).folder and clip.suffix == ".ogg"
+    hint = missing_clips_hint(model)
+    assert all(command in hint for command in _corpus_commands(model))
     assert build_hint("corpus") == "build the bundled corpus with `python -m core corpus`"
     keynet = paths.MODELS_DIR / "keynet-default"
     track = pd.read_csv(keynet / "predictions.csv")["track_id"][0]
@@ -270,9 +281,10 @@ def test_the_shipped_models_runs_view_on_a_fresh_clone(runs, tmp_path, monkeypat
     assert not app.exception
     text = " ".join(_lines(app))
     assert ".ogg.ogg" not in text and str(paths.ROOT) not in text and "/work/" not in text
-    assert f"Test clip {plain('TRSYN000000000006.ogg')} not found: make the model's generated corpora with " \
-           "`python -m core corpus --recipe popular --size 2400 --seed 0`" in text
-    assert "Run default: 864 of 864 test clips not found" in text
+    tracks = pd.read_csv(paths.DEFAULT_MODEL_DIR / "predictions.csv")["track_id"]
+    assert f"Test clip {plain(Path(tracks[0]).name)} not found: make the model's generated corpora with " \
+           f"{_corpus_commands(paths.DEFAULT_MODEL_DIR)[0]}" in text
+    assert f"Run default: {len(tracks)} of {len(tracks)} test clips not found" in text
     assert not app.query_params.get("ru_track", [""])[0].startswith("/")
 
 

@@ -18,7 +18,7 @@ SONGS = {"set/one.wav": "C major", "set/two.flac": "A minor", "set/deep/three.og
 def library(tmp_path_factory):
     root = tmp_path_factory.mktemp("lib")
     for name, key in SONGS.items():
-        write_key_audio(root / name, key, seconds=4.0)
+        write_key_audio(root / name, key, seconds=8.0)
     scan(root / "set", root / "lib.sqlite", "default")
     return root
 

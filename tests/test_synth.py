@@ -63,7 +63,7 @@ def test_lead_lines_keep_to_the_scale_and_the_chords(style):
         from core.synth.styles import CHORDS
 
         chord_tones = {(plan.key.tonic + degree + i) % 12 for degree, quality in plan.progression for i in CHORDS[quality]}
-        allowed = set(arrange._scale(plan.key)) | chord_tones | ({(plan.key.tonic + d) % 12 for d in (3, 6, 10)}
+        allowed = set(arrange._scale(plan.key, harmonic=STYLES[style].harmonic)) | chord_tones | ({(plan.key.tonic + d) % 12 for d in (3, 6, 10)}
                                                                  if STYLES[style].blue_notes else set())
         assert {n.pitch % 12 for n in lead.notes} <= allowed
 

@@ -34,7 +34,7 @@ def worker_pids(url: str) -> list[int]:
 
 def test_a_worker_killed_mid_upload_costs_that_upload_only(page, browser, tmp_path):
     long_song = write_key_audio(tmp_path / "long.wav", "A major", seconds=300.0)
-    song = write_key_audio(tmp_path / "song.wav", "E minor", seconds=6.0)
+    song = write_key_audio(tmp_path / "song.wav", "E minor", seconds=8.0)
     home = tmp_path / "home"
     home.mkdir()
     with dashboard(home, KEYSCOPE_WORKERS="1") as url:

@@ -17,7 +17,7 @@ SONGS = {"one.wav": "C major", "sub/two.flac": "A minor", "sub/deep/three.ogg": 
 def test_scan_table_wheel_compatible_tracks_and_downloads(page, app_url, tmp_path):
     music = tmp_path / "music"
     for name, key in SONGS.items():
-        write_key_audio(music / name, key, seconds=4.0)
+        write_key_audio(music / name, key, seconds=8.0)
     # the shared server's library database is its own (KEYSCOPE_CACHE), empty until this scan
     page.goto(f"{app_url}/library?{urlencode({'li_src': str(music)})}")
     wait_for_app(page)

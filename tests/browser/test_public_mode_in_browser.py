@@ -103,7 +103,8 @@ def test_the_runs_page_offers_a_stranger_no_deleting_and_names_no_server_path(pa
     text = _main_text(page)
     assert "Delete runs" not in text and page.get_by_role("button", name="Delete").count() == 0
     assert str(ROOT) not in text and ".ogg.ogg" not in text and "/work/" not in text
-    assert "python -m core corpus --recipe popular --size 2400 --seed 0" in text  # the shipped model's clips
+    first = json.loads((ROOT / "models" / "eqkey-default" / "data.json").read_text())["corpora"][0]
+    assert f"python -m core corpus --recipe {first['recipe']} --size {first['size']} --seed {first['seed']}" in text
     track = parse_qs(urlparse(page.url).query).get("ru_track", [""])[0]
     assert not track.startswith("/") and "/work/" not in track
 
