@@ -62,3 +62,11 @@ def test_public_mode_scans_only_inside_the_roots_and_shows_no_server_path(librar
     assert sorted(at.dataframe[0].value["track"]) == ["deep/three.ogg", "four.mp3", "one.wav", "two.flac"]
     page_text = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.info, *at.error, *at.dataframe])
     assert str(library) not in page_text and "somewhere" not in page_text
+
+
+@pytest.mark.parametrize("params", [{"li_src": "\x00"}, {"li_src": "~nosuchuser/music"},
+                                    {"li_db": "~nosuchuser/lib.sqlite"}, {"li_db": "a\x00b"}])
+def test_unusable_paths_from_a_link_get_one_line(params):
+    at = run_page(**params)  # asserts no uncaught exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "not a usable path" in errors[0].lower()

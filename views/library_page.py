@@ -14,6 +14,7 @@ from core.keys import ACCIDENTALS, NOTATIONS, Key, circle_of_fifths_order
 from core.library import db
 from core.library.mix import LOW_CONFIDENCE, compatible_tracks, harmonic_path, m3u, table, wheel_counts
 from core.urlstate import Param
+from ui import guard
 from ui.settings import policy, show_error
 from ui.url import read_view, seed_widgets, write_view
 
@@ -117,19 +118,20 @@ left, right = st.columns(2)
 if rules.public:  # visitors share the server's library; no server path is shown or accepted for it
     db_path = str(db.default_db())
 else:
-    db_path = left.text_input("Database", key="li_db", placeholder=f"default: {db.default_db()}",
-                              help="A library database made by a scan (SQLite)").strip() or str(db.default_db())
+    typed = left.text_input("Database", key="li_db", placeholder=f"default: {db.default_db()}",
+                            help="A library database made by a scan (SQLite)").strip()
+    checked_db = guard.path(typed) if typed else db.default_db()
+    if checked_db is None:
+        st.stop()
+    db_path = str(checked_db)
 folder = right.text_input("Music folder to scan", key="li_src",
                           help="Scanned recursively: wav, mp3, flac, ogg, aiff" +
                                (" (inside this server's shared data folders)" if rules.public else "")).strip()
 
 job = None
 if folder:
-    try:
-        resolved = str(rules.check(folder))
-    except OutsideRoots as err:
-        st.error(str(err))
-        resolved = ""
+    checked = guard.path(folder)  # public mode's roots; a NUL byte or unknown ~user: one line
+    resolved = str(checked) if checked is not None else ""
     if resolved and st.button("Scan the folder", type="primary",
                               help="Analyses new and changed files only; a stopped scan resumes here"):
         job = start_scan(db_path, resolved, rules)
