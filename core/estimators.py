@@ -258,9 +258,9 @@ def available_estimators() -> list[str]:
 def estimate_audio(estimator: KeyEstimator, y: np.ndarray, sr: int) -> np.ndarray:
     """(24,) key probabilities of mono audio ``y`` at ``sr``: the estimator's own features, averaged."""
     if sr != estimator.settings.sample_rate:
-        import librosa
+        from core.audio import resample
 
-        y = librosa.resample(np.asarray(y, dtype=np.float32), orig_sr=sr, target_sr=estimator.settings.sample_rate)
+        y = resample(y, sr, estimator.settings.sample_rate)
     from core.predict import windows_proba
 
     proba = windows_proba([estimator.features(y)], estimator)[0]

@@ -65,9 +65,7 @@ def _manifest(pool: Path) -> dict:
 
 
 def _write_manifest(pool: Path, manifest: dict) -> None:
-    tmp = pool / ".pool.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2))
-    tmp.replace(pool / "pool.json")
+    _write_atomic(pool / "pool.json", json.dumps(manifest, indent=2))
 
 
 def gather(pool: Path, packages: Iterable[str] = PACKAGES, folders: Iterable[str | Path] = (),
@@ -215,7 +213,7 @@ def _voters(names: tuple[str, ...]) -> dict:
 
 def _vote_chunk(files: list[str], names: tuple[str, ...]) -> list[tuple[str, str, str, float]]:
     """(file, voter, key, probability) rows; estimators that read the same features share them."""
-    from core.audio import load_audio
+    from core.audio import load_audio, resample
     from core.keys import Key
     from core.predict import windows_proba
 
@@ -227,17 +225,11 @@ def _vote_chunk(files: list[str], names: tuple[str, ...]) -> list[tuple[str, str
             kind = (type(estimator), estimator.settings)
             if kind not in features:
                 audio = y if estimator.settings.sample_rate == SAMPLE_RATE else \
-                    _resample(y, estimator.settings.sample_rate)
+                    resample(y, SAMPLE_RATE, estimator.settings.sample_rate)
                 features[kind] = estimator.features(audio)
             proba = windows_proba([features[kind]], estimator)[0]
             rows.append((file, name, Key.from_index(int(np.argmax(proba))).name, round(float(proba.max() / proba.sum()), 4)))
     return rows
-
-
-def _resample(y: np.ndarray, sr: int) -> np.ndarray:
-    import librosa
-
-    return librosa.resample(y, orig_sr=SAMPLE_RATE, target_sr=sr)
 
 
 def agree(votes: pd.DataFrame, min_votes: int = 3) -> pd.DataFrame:
@@ -273,6 +265,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    _write_atomic(path, frame.to_csv(index=False))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write under a temporary name and rename: a kill leaves the old file or the new one, never half."""
     tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(tmp, index=False)
+    tmp.write_text(text)
     tmp.replace(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+ANALYSES_AUDIO = True
 HELP = ("Real recordings for self-training: gather Debian's free game soundtracks (and your folders), cut "
         "excerpts, label those whose key several estimators agree on")
 STEPS = ("gather", "excerpts", "vote", "label", "all")
