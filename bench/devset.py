@@ -59,7 +59,8 @@ def _part_csvs(labels: pd.DataFrame, tmp: Path, limit: int | None) -> dict[str, 
 def _scores(files: list[dict], chosen: list[Path]) -> dict:
     """The figures of one part (or all files) from per-file rows: counts, accuracy, MIREX weighted with its
     95 % bootstrap interval, and the share of each relation."""
-    rows = [r for r in files if Path(r["file"]) in set(chosen)]
+    chosen = set(chosen)
+    rows = [r for r in files if Path(r["file"]) in chosen]
     scores = [r["score"] for r in rows]
     low, high = bootstrap_interval(scores)
     n = max(len(rows), 1)
