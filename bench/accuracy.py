@@ -1,9 +1,9 @@
 """Accuracy benchmark: every system on the bundled corpus's test clips (the split keynet-default was tested
 on; the default eqkey never saw the bundled corpus) and, optionally, a labels CSV.
 
-Scores come from :func:`core.evaluation.evaluate_on_run_split` and
-:func:`core.evaluation.evaluate_labels` (accuracy, MIREX weighted score and its breakdown
-from :func:`core.metrics.summary`). Scores are deterministic, so each is computed once.
+Scores come from :func:`core.evaluation.scoring.evaluate_on_run_split` and
+:func:`core.evaluation.scoring.evaluate_labels` (accuracy, MIREX weighted score and its breakdown
+from :func:`core.evaluation.metrics.summary`). Scores are deterministic, so each is computed once.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import pandas as pd
 from tqdm import tqdm
 
 import systems  # noqa: F401 - puts the repository root on sys.path
-from core.audio_index import read_labels
-from core.estimators import load_estimator
-from core.evaluation import evaluate_labels, evaluate_on_run_split
+from core.audio.index import read_labels
+from core.estimate.estimators import load_estimator
+from core.evaluation.scoring import evaluate_labels, evaluate_on_run_split
 from core.paths import MODELS_DIR
 
 CORPUS_SPLIT_RUN = MODELS_DIR / "keynet-default"  # its predictions.csv names the 99 test clips

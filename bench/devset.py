@@ -1,6 +1,6 @@
 """Dev-set benchmark: every system on a labels CSV of real recordings, by part and overall, and its speed there.
 
-Each part's files go through :func:`core.evaluation.evaluate_labels` once per system; every
+Each part's files go through :func:`core.evaluation.scoring.evaluate_labels` once per system; every
 figure is a mean over files, with a 95 % bootstrap interval of the MIREX weighted score, the share
 of each relation (correct, fifth, relative, parallel, other), the MIREX score per genre, and a
 paired comparison of every system with the first one on the same files. Speed: :func:`speed.one_process` on the same files. Which part a file is in:
@@ -18,11 +18,11 @@ from tqdm import tqdm
 import speed
 import systems  # noqa: F401 - puts the repository root on sys.path
 from accuracy import CATEGORIES
-from core.audio import duration_s
-from core.audio_index import read_labels
-from core.evaluation import evaluate_labels
+from core.audio.decode import duration_s
+from core.audio.index import read_labels
+from core.evaluation.scoring import evaluate_labels
 from core.keys import Key
-from core.metrics import bootstrap_interval, paired_difference
+from core.evaluation.metrics import bootstrap_interval, paired_difference
 from core.paths import ROOT
 
 DEFAULT_LABELS = ROOT.parent / "shared" / "devset" / "labels.csv"
@@ -36,7 +36,7 @@ def part_of(path: str | Path) -> str:
 
 
 def parts(labels_csv: str | Path) -> pd.DataFrame:
-    """The labels of ``labels_csv`` (:func:`core.audio_index.read_labels`) with a ``part`` column:
+    """The labels of ``labels_csv`` (:func:`core.audio.index.read_labels`) with a ``part`` column:
     the CSV's own ``part`` column where it has one and the row names one, else :func:`part_of`."""
     labels = read_labels(labels_csv)
     raw = pd.read_csv(labels_csv, dtype=str, keep_default_na=False)
@@ -76,7 +76,7 @@ def genre_of(path: str | Path) -> str:
 
 
 def _paired(per_file: dict[str, dict[str, float]], reference: str, files: list[Path]) -> dict:
-    """Every system against ``reference`` on the files both scored: :func:`core.metrics.paired_difference`."""
+    """Every system against ``reference`` on the files both scored: :func:`core.evaluation.metrics.paired_difference`."""
     out = {}
     for name, scores in per_file.items():
         if name == reference:

@@ -3,7 +3,7 @@
 ``python -m core library scan`` as a user runs it (:func:`core.library.scan.scan`, a fresh database each
 time, model loading included) over one folder: 1 joblib worker, 2 workers, and a local Dask cluster of
 2 worker processes (``--scheduler``); beside it Essentia's ``KeyExtractor`` over the same files through
-:func:`core.predict.predict_song` (where ``import essentia`` works). A second 1-worker scan of the
+:func:`core.estimate.song.predict_song` (where ``import essentia`` works). A second 1-worker scan of the
 unchanged folder shows what a rerun costs. The process runs niced; the load average before and after is
 recorded, since a shared machine slows every figure. Prints a table and writes ``bench/out/library_scan.json``.
 
@@ -31,8 +31,8 @@ DEVSET = ROOT.parent / "shared" / "devset"
 
 def sample(folder: Path, limit: int, into: Path) -> Path:
     """``limit`` audio files of ``folder`` (every n-th, all for 0) linked into a fresh folder ``into``."""
-    from core.predict import AUDIO_SUFFIXES
-    from core.scan import find_files
+    from core.estimate.song import AUDIO_SUFFIXES
+    from core.audio.walk import find_files
 
     files = find_files(folder, AUDIO_SUFFIXES, max_entries=10**7, max_seconds=600)
     if limit:
@@ -58,10 +58,10 @@ def timed_scan(folder: Path, work: Path, **options) -> dict:
 
 
 def essentia_pass(folder: Path) -> dict:
-    from core.audio import AudioError
-    from core.estimators import essentia_available, load_estimator
-    from core.predict import AUDIO_SUFFIXES, predict_song
-    from core.scan import find_files
+    from core.audio.decode import AudioError
+    from core.estimate.estimators import essentia_available, load_estimator
+    from core.estimate.song import AUDIO_SUFFIXES, predict_song
+    from core.audio.walk import find_files
 
     if not essentia_available():
         return {"skipped": "import essentia failed"}

@@ -37,9 +37,10 @@ import numpy as np
 import soundfile as sf
 
 import systems  # noqa: F401 - puts the repository root on sys.path
-from core import paths, training
-from core.audio import load_audio
-from core.training import REPRESENTATIONS, RunConfig
+from core import paths
+from core.training import fit
+from core.audio.decode import load_audio
+from core.training.fit import REPRESENTATIONS, RunConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "load.json"
@@ -215,17 +216,17 @@ def start_training(home: Path, count: int) -> list:
     runs = []
     for seed in range(count):
         config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=500, data="synthetic:2000", split_seed=seed)
-        runs.append((config, training.start_in_background(config)))
+        runs.append((config, fit.start_in_background(config)))
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not all(
-            (getattr(training.get_run(c), "status", {}) or {}).get("epoch", 0) >= 1 for c, _ in runs):
+            (getattr(fit.get_run(c), "status", {}) or {}).get("epoch", 0) >= 1 for c, _ in runs):
         time.sleep(1.0)
     return runs
 
 
 def stop_training(runs: list) -> None:
     for config, process in runs:
-        training.request_stop(config.id)
+        fit.request_stop(config.id)
     for _, process in runs:
         try:
             process.wait(timeout=60)

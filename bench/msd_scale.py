@@ -25,9 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import msd, paths  # noqa: E402
-from core.frame_cache import cache_file  # noqa: E402
-from core.catalog import Selection, select, summarize  # noqa: E402
+from core.msd import hdf5
+
+from core import paths  # noqa: E402
+from core.msd.frame_cache import cache_file  # noqa: E402
+from core.msd.catalog import Selection, select, summarize  # noqa: E402
 from tests.conftest import make_catalog_frame  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -60,17 +62,17 @@ def main() -> dict:
     generate_s = None
     if not path.exists():
         start = time.perf_counter()
-        msd.write_summary(path, make_catalog_frame(args.rows, seed=0))
+        hdf5.write_summary(path, make_catalog_frame(args.rows, seed=0))
         generate_s = time.perf_counter() - start
     paths.CACHE_DIR = OUT / "cache"
     copy = cache_file(path, "catalogs")
 
     def first_load():
         copy.unlink(missing_ok=True)
-        return msd.read_catalog(path)
+        return hdf5.read_catalog(path)
 
     first_load_s, _ = timed(first_load, args.repeats)
-    cached_load_s, catalog = timed(lambda: msd.read_catalog(path), args.repeats)
+    cached_load_s, catalog = timed(lambda: hdf5.read_catalog(path), args.repeats)
     command = [sys.executable, "-m", "core", "msd", str(path)]
     cli_s, _ = timed(lambda: subprocess.run(command, check=True, capture_output=True,
                                             env=dict(os.environ, KEYSCOPE_CACHE=str(paths.CACHE_DIR))), args.repeats)

@@ -3,7 +3,7 @@
 Per system and stage: seconds of compute per minute of audio and the multiple of real
 time (audio seconds / compute seconds), each the median of ``repeats`` passes over the same
 clips. One process: each stage timed over all clips with ``msd_scale.timed``, and "file to key":
-:func:`core.predict.predict_song` on each file, the path ``predict``, ``evaluate`` and the
+:func:`core.estimate.song.predict_song` on each file, the path ``predict``, ``evaluate`` and the
 Predict page take (windows read in turn, all windows through the model in one call). All cores:
 joblib (loky) over the clips with ``n_jobs=os.cpu_count()``, each worker running the whole
 chain per clip; a stage's figure is its in-worker time summed over clips and divided by the
@@ -29,9 +29,9 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 
 import systems  # noqa: F401 - puts the repository root on sys.path
-from core.audio import duration_s, load_audio
-from core.estimators import load_estimator
-from core.predict import predict_song
+from core.audio.decode import duration_s, load_audio
+from core.estimate.estimators import load_estimator
+from core.estimate.song import predict_song
 from msd_scale import timed
 
 STAGES = ("decode", "features", "predict")
@@ -132,8 +132,8 @@ def training(repeats: int, epochs: int) -> dict | str:
 
 def train_probe(epochs: int) -> dict:
     """Train the keynet preset on the corpus for ``epochs`` epochs in this process (KEYSCOPE_RUNS set by the caller)."""
-    from core import datasets
-    from core.training import preset, train
+    from core.data import datasets
+    from core.training.fit import preset, train
 
     config = preset("keynet", data="corpus", epochs=epochs)
     data = datasets.load(config.data, config.input_shape, config.split_seed, config.representation)  # builds the cache

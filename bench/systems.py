@@ -1,6 +1,6 @@
 """The key estimators the benchmarks compare, by name.
 
-Every name :func:`core.estimators.available_estimators` lists except the user's training
+Every name :func:`core.estimate.estimators.available_estimators` lists except the user's training
 runs: the shipped CNN (``default``), any other shipped model, every ``template:<profile>``
 and, where ``import essentia`` works,
 core's ``essentia`` (Essentia's ``KeyExtractor`` with its default profile, bgate) and
@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.estimators import available_estimators, essentia_available  # noqa: E402
-from core.training import list_runs  # noqa: E402
+from core.estimate.estimators import available_estimators, essentia_available  # noqa: E402
+from core.training.fit import list_runs  # noqa: E402
 
 ESSENTIA_PROFILES = ("edma", "temperley", "krumhansl")
 ESSENTIA_SKIPPED = ("skipped: essentia not installed "

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m core") -> int:
     except SystemExit as done:  # --help, or a usage mistake already reported
         return int(done.code or 0)
     if args.analyses_audio:
-        from core.numba_cache import NumbaCacheError, ensure
+        from core.runtime.numba_cache import NumbaCacheError, ensure
 
         try:
             ensure()

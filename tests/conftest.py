@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import msd
+from core.msd import hdf5
 
 
 def make_catalog_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
@@ -30,7 +30,7 @@ def make_catalog_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
 
 def train_page_config(data: str):
     """The RunConfig the Train page builds for its default (keynet preset) settings and ``tr_data=data``."""
-    from core.training import PRESETS, REPRESENTATIONS, RunConfig
+    from core.training.fit import PRESETS, REPRESENTATIONS, RunConfig
 
     preset = PRESETS["keynet"]
     return RunConfig(model=preset["model"], representation=preset["representation"],
@@ -48,4 +48,4 @@ def catalog_frame() -> pd.DataFrame:
 @pytest.fixture
 def summary_file(tmp_path, catalog_frame):
     """A small ``msd_summary_file.h5`` in the MSD layout."""
-    return msd.write_summary(tmp_path / "msd_summary_file.h5", catalog_frame)
+    return hdf5.write_summary(tmp_path / "msd_summary_file.h5", catalog_frame)

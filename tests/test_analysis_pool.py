@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from core.analysis_pool import CRASHED, NICENESS, AnalysisCrashed, AnalysisPool
+from core.service.analysis_pool import CRASHED, NICENESS, AnalysisCrashed, AnalysisPool
 from tests.audio_fixtures import write_key_audio
 
 MODEL = "template:krumhansl"
@@ -51,7 +51,7 @@ def test_a_worker_keeps_its_process_and_returns_the_key(song):
 
 
 def test_bad_audio_raises_its_own_error_from_the_worker():
-    from core.audio import AudioError
+    from core.audio.decode import AudioError
 
     pool = AnalysisPool(workers=1, idle_s=None)
     try:

@@ -4,7 +4,7 @@ import io
 import numpy as np
 import pytest
 
-from core.audio import AudioError, duration_s, iter_windows, load_audio
+from core.audio.decode import AudioError, duration_s, iter_windows, load_audio
 from tests.audio_fixtures import SR, write_key_audio
 
 
@@ -53,7 +53,7 @@ def test_bad_inputs_raise_one_clear_error(tmp_path):
 def test_index_seed_layout_flat_folder_and_labels_csv(tmp_path):
     import pandas as pd
 
-    from core.audio_index import LabelsError, attach_audio, read_labels, scan_folder
+    from core.audio.index import LabelsError, attach_audio, read_labels, scan_folder
 
     write_key_audio(tmp_path / "seed" / "6-0" / "TRA.ogg", "F# minor", 0.5)
     write_key_audio(tmp_path / "seed" / "0-1" / "TRB.wav", "C major", 0.5)

@@ -1,7 +1,7 @@
 import pandas as pd
 
-from core.catalog import Selection, class_counts, confidence_histogram, select, summarize, year_bounds
-from core.msd import with_key_columns
+from core.msd.catalog import Selection, class_counts, confidence_histogram, select, summarize, year_bounds
+from core.msd.hdf5 import with_key_columns
 from tests.conftest import make_catalog_frame
 
 

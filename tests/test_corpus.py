@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from core import msd
+from core.msd import hdf5
 from core.cli import main
-from core.corpus import SAMPLE_RATE, build_corpus, plan_corpus
+from core.data.corpus import SAMPLE_RATE, build_corpus, plan_corpus
 from core.keys import Key
-from core.tunes import _key_of, list_tunes
+from core.data.tunes import _key_of, list_tunes
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_plan_covers_every_class_equally_and_keeps_tunes_on_one_song_id():
 
 def test_build_writes_msd_summary_labels_and_audio_in_the_seed_layout(tiny_corpus):
     out, frame = tiny_corpus
-    catalog = msd.read_catalog(out / "msd_summary_file.h5")
+    catalog = hdf5.read_catalog(out / "msd_summary_file.h5")
     assert len(catalog) == 24 and sorted(catalog["class_index"]) == list(range(24))
     assert catalog["track_id"].str.fullmatch(r"TR[0-9A-F]{16}").all()
     assert catalog["key_confidence"].between(0, 1).all() and catalog["mode_confidence"].between(0, 1).all()
@@ -97,7 +97,7 @@ def test_command_rejects_a_size_below_one_clip_per_class(tmp_path, capsys):
 
 
 def test_key_profiles_rotate_to_the_key_and_rank_the_tonic_first():
-    from core.profiles import profile, profile_matrix
+    from core.estimate.profiles import profile, profile_matrix
 
     g_major = profile("G major", normalise=False)
     assert g_major.argmax() == 7 and np.isclose(g_major[7], 6.35)

@@ -2,8 +2,8 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import msd
-from core.catalog import Selection, select
+from core.msd import hdf5
+from core.msd.catalog import Selection, select
 from tests.audio_fixtures import write_key_audio
 from tests.conftest import make_catalog_frame
 from ui.guard import plain
@@ -13,7 +13,7 @@ PAGE = "../views/dataset_page.py"
 
 @pytest.fixture
 def catalog_path(tmp_path):
-    return str(msd.write_summary(tmp_path / "msd_summary_file.h5", make_catalog_frame(400, seed=3)))
+    return str(hdf5.write_summary(tmp_path / "msd_summary_file.h5", make_catalog_frame(400, seed=3)))
 
 
 def _open(**params):
@@ -28,7 +28,7 @@ def _metrics(app):
 
 
 def _expected(path, **selection):
-    return len(select(msd.read_catalog(path), Selection(**selection)))
+    return len(select(hdf5.read_catalog(path), Selection(**selection)))
 
 
 def test_moving_a_slider_changes_the_counts(catalog_path):
@@ -47,7 +47,7 @@ def test_confidences_exactly_at_the_threshold_are_left_out(tmp_path):
     frame = make_catalog_frame(4)
     frame["key_confidence"] = [0.75, 0.76, 0.8, 0.75]
     frame["mode_confidence"] = [0.8, 0.76, 0.75, 0.75]
-    app = _open(ds_src=str(msd.write_summary(tmp_path / "s.h5", frame)))
+    app = _open(ds_src=str(hdf5.write_summary(tmp_path / "s.h5", frame)))
     assert _metrics(app)["Selected"] == "1" and app.dataframe[0].value["track_id"].tolist() == [frame.track_id[1]]
     assert app.slider(key="ds_kc").label == "Key confidence above" and "above" in app.slider(key="ds_mc").label
     app.slider(key="ds_kc").set_value(0.74).run()
@@ -84,7 +84,7 @@ def test_a_broken_catalog_shows_an_error_and_the_page_stays_up(tmp_path):
 
 
 def test_table_is_paged(tmp_path):
-    path = str(msd.write_summary(tmp_path / "big.h5", make_catalog_frame(1200, seed=1)))
+    path = str(hdf5.write_summary(tmp_path / "big.h5", make_catalog_frame(1200, seed=1)))
     app = _open(ds_src=path, ds_kc="0", ds_mc="0")
     first_page = app.dataframe[0].value
     assert len(first_page) == 100
@@ -96,7 +96,7 @@ def test_table_is_paged(tmp_path):
 
 
 def test_the_page_shows_which_tracks_have_audio(catalog_path, tmp_path):
-    catalog = msd.read_catalog(catalog_path)
+    catalog = hdf5.read_catalog(catalog_path)
     kept = select(catalog, Selection(0.0, 0.0)).track_id.tolist()[::7]
     audio = tmp_path / "audio"
     for track in kept:

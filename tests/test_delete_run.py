@@ -1,4 +1,4 @@
-"""core.training.delete_run: deletes a run folder, refuses a training run and the shipped default."""
+"""core.training.fit.delete_run: deletes a run folder, refuses a training run and the shipped default."""
 import json
 import os
 import shutil
@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from core.paths import MODELS_DIR
-from core.training import delete_run, list_runs
+from core.training.fit import delete_run, list_runs
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import json
 import pytest
 import soundfile as sf
 
-from core.audio import MIN_AUDIO_S, AudioError
-from core.estimators import load_estimator
-from core.predict import predict_song
+from core.audio.decode import MIN_AUDIO_S, AudioError
+from core.estimate.estimators import load_estimator
+from core.estimate.song import predict_song
 from tests.audio_fixtures import SR, key_signal
 
 KEY = "E minor"

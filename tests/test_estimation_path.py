@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.estimators import estimate_audio, load_estimator
-from core.evaluation import evaluate_labels
+from core.estimate.estimators import estimate_audio, load_estimator
+from core.evaluation.scoring import evaluate_labels
 from core.keys import Key
-from core.predict import predict_song, windows_proba
+from core.estimate.song import predict_song, windows_proba
 from tests.audio_fixtures import SR, key_signal, write_key_audio
 
 

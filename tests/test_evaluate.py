@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.estimators import load_estimator
-from core.evaluation import evaluate_labels, evaluate_run
+from core.estimate.estimators import load_estimator
+from core.evaluation.scoring import evaluate_labels, evaluate_run
 from core.paths import MODELS_DIR
 from tests.audio_fixtures import write_key_audio
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.features import FeatureSettings, extract
-from core.audio import load_audio
-from core.feature_store import FeatureStore
+from core.audio.features import FeatureSettings, extract
+from core.audio.decode import load_audio
+from core.audio.store import FeatureStore
 from tests.audio_fixtures import write_key_audio
 
 SETTINGS = FeatureSettings(kind="chroma", duration=1.0)
@@ -63,8 +63,8 @@ def test_resume_after_sigkill(tmp_path):
     items = _items(tmp_path / "audio", 6)
     script = textwrap.dedent(f"""
         import os, signal
-        from core.features import FeatureSettings
-        from core.feature_store import FeatureStore
+        from core.audio.features import FeatureSettings
+        from core.audio.store import FeatureStore
         items = {[(i, str(p)) for i, p in items]!r}
         def die(done, total):
             if done == 3:

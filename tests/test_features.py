@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from core.features import FeatureSettings, extract, transpose
+from core.audio.features import FeatureSettings, extract, transpose
 from tests.audio_fixtures import key_signal
 
 

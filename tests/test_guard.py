@@ -15,17 +15,19 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from core import msd, paths
-from core.access import BAD_PATH_MESSAGE, OUTSIDE_MESSAGE, BadPath, NotRegularFile, Policy, regular_file
-from core.audio_index import LabelsError, read_labels
-from core.datasets import build_hint, relative_track_ids
-from core.downloads import csv_bytes, without_formulas
-from core.evaluation import clip_path, evaluate_on_run_split, missing_clips_hint, run_data
-from core.estimators import load_estimator
+from core.msd import hdf5
+
+from core import paths
+from core.service.access import BAD_PATH_MESSAGE, OUTSIDE_MESSAGE, BadPath, NotRegularFile, Policy, regular_file
+from core.audio.index import LabelsError, read_labels
+from core.data.datasets import build_hint, relative_track_ids
+from core.service.downloads import csv_bytes, without_formulas
+from core.evaluation.scoring import clip_path, evaluate_on_run_split, missing_clips_hint, run_data
+from core.estimate.estimators import load_estimator
 from core.keys import Key
-from core.scan import find_files
-from core.spectrograms import DB_RANGE, for_display
-from core.training import RunConfig
+from core.audio.walk import find_files
+from core.data.spectrograms import DB_RANGE, for_display
+from core.training.fit import RunConfig
 from tests.audio_fixtures import write_key_audio
 from tests.conftest import make_catalog_frame, train_page_config
 from ui.guard import plain
@@ -105,19 +107,19 @@ def _finishes(function, seconds: float = 20.0):
 def test_fifos_and_devices_are_refused_before_anything_opens_them(tmp_path):
     for name in ("catalog.h5", "catalog.csv", "labels.csv"):
         os.mkfifo(tmp_path / name)
-    assert "not a regular file" in str(_finishes(lambda: msd.read_catalog(tmp_path / "catalog.h5")))
-    assert "not a regular file" in str(_finishes(lambda: msd.read_catalog(tmp_path / "catalog.csv")))
+    assert "not a regular file" in str(_finishes(lambda: hdf5.read_catalog(tmp_path / "catalog.h5")))
+    assert "not a regular file" in str(_finishes(lambda: hdf5.read_catalog(tmp_path / "catalog.csv")))
     error = _finishes(lambda: read_labels(tmp_path / "labels.csv"))
     assert isinstance(error, LabelsError) and "not a regular file" in str(error)
     with pytest.raises(NotRegularFile):
         regular_file("/dev/null")
-    assert isinstance(_finishes(lambda: msd.read_catalog("/dev/zero")), msd.MSDError)
+    assert isinstance(_finishes(lambda: hdf5.read_catalog("/dev/zero")), hdf5.MSDError)
 
 
 def test_folder_walks_leave_out_files_that_link_out_of_the_roots(tmp_path):
     outside, root = tmp_path / "outside", tmp_path / "root"
-    msd.write_subset_tree(outside, make_catalog_frame(5, seed=1))
-    msd.write_subset_tree(root, make_catalog_frame(3))
+    hdf5.write_subset_tree(outside, make_catalog_frame(5, seed=1))
+    hdf5.write_subset_tree(root, make_catalog_frame(3))
     secret_file = sorted(outside.rglob("*.h5"))[0]
     (root / "x.h5").symlink_to(secret_file)
     (root / "music").mkdir()
@@ -126,8 +128,8 @@ def test_folder_walks_leave_out_files_that_link_out_of_the_roots(tmp_path):
     roots = (root.resolve(),)
     assert root / "x.h5" in find_files(root, [".h5"])  # off public mode a link is a file like any other
     assert root / "x.h5" not in find_files(root, [".h5"], within=roots)
-    assert len(msd.read_catalog(root)) == 4 and len(msd.read_catalog(root, within=roots)) == 3
-    assert "TRSECRET" not in set(msd.read_catalog(root, within=roots)["track_id"])
+    assert len(hdf5.read_catalog(root)) == 4 and len(hdf5.read_catalog(root, within=roots)) == 3
+    assert "TRSECRET" not in set(hdf5.read_catalog(root, within=roots)["track_id"])
     assert find_files(root / "music", [".wav"], within=roots) == []
 
 
@@ -155,10 +157,10 @@ def test_download_cells_that_start_a_formula_are_text():
     assert list(safe["title"][:7]) == ["'" + t for t in frame["title"][:7]]
     assert safe["title"][7] == "Plain song" and pd.isna(safe["title"][8])
     assert (safe["key_confidence"] == -0.5).all()  # numbers stay numbers
-    catalog = msd.with_key_columns(make_catalog_frame(3))
+    catalog = hdf5.with_key_columns(make_catalog_frame(3))
     catalog["title"] = catalog["title"].astype(object)
     catalog.loc[0, "title"] = "=cmd|' /C calc'!A0"
-    text = csv_bytes(msd.seed_selection(catalog)).decode()
+    text = csv_bytes(hdf5.seed_selection(catalog)).decode()
     assert ",'=cmd|' /C calc'!A0" in text.replace('"', "") and ",=cmd" not in text
 
 
@@ -347,8 +349,8 @@ def test_dataset_fifo_in_the_roots_gets_one_line_not_a_hang(public):
 
 def test_dataset_folder_in_the_roots_lists_no_file_linked_from_outside(public, tmp_path):
     shared, private = public
-    msd.write_subset_tree(private, make_catalog_frame(4, seed=3))
-    msd.write_subset_tree(shared / "tree", make_catalog_frame(2))
+    hdf5.write_subset_tree(private, make_catalog_frame(4, seed=3))
+    hdf5.write_subset_tree(shared / "tree", make_catalog_frame(2))
     (shared / "tree" / "x.h5").symlink_to(sorted(private.rglob("*.h5"))[0])
     app = _page("dataset", ds_src=str(shared / "tree"), ds_kc="0", ds_mc="0")
     assert not app.exception and app.get("metric")[0].proto.body == "2"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from core.keys import Key
-from core.metrics import headline, summary
+from core.evaluation.metrics import headline, summary
 
 
 def onehot(indices, sharp=1.0):
@@ -64,7 +64,7 @@ def test_headline_names_the_scores_as_pages_show_them():
 
 
 def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_files():
-    from core.metrics import bootstrap_interval
+    from core.evaluation.metrics import bootstrap_interval
 
     rng = np.random.default_rng(1)
     few = rng.choice([0.0, 0.3, 0.5, 1.0], 20)
@@ -77,7 +77,7 @@ def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_files():
 
 
 def test_paired_difference_counts_files_and_sees_a_real_gain():
-    from core.metrics import paired_difference
+    from core.evaluation.metrics import paired_difference
 
     base = np.array([1.0, 0.0, 0.5, 0.0, 1.0, 0.3, 0.0, 0.2] * 4)
     better = np.where(base == 0.0, 1.0, base)  # right on every file the base got wrong

@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from core import models
+from core.models import builders
 
 
 def test_seed_is_the_capstone_network():
-    model = models.build("seed", models.SEED_INPUT_SHAPE)
-    assert model.count_params() == models.SEED_PARAMS == 12_440
+    model = builders.build("seed", builders.SEED_INPUT_SHAPE)
+    assert model.count_params() == builders.SEED_PARAMS == 12_440
     assert model.input_shape == (None, 162, 162, 1)
     assert model.output_shape == (None, 24)
     convs = [layer for layer in model.layers if layer.__class__.__name__ == "Conv2D"]
@@ -16,7 +16,7 @@ def test_seed_is_the_capstone_network():
 
 
 def test_keynet_outputs_probabilities_and_is_small():
-    model = models.build("keynet", (48, 16, 1))
+    model = builders.build("keynet", (48, 16, 1))
     proba = model.predict(np.random.default_rng(0).random((3, 48, 16, 1), dtype=np.float32), verbose=0)
     assert proba.shape == (3, 24)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
@@ -25,13 +25,13 @@ def test_keynet_outputs_probabilities_and_is_small():
 
 def test_unknown_model_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown model 'vgg'"):
-        models.build("vgg", (48, 16, 1))
+        builders.build("vgg", (48, 16, 1))
 
 
 def test_keynet_output_depends_on_where_the_energy_is():
     """The class layer spans the whole frequency axis. With pooling over frequency instead, a pattern
     moved by a semitone (away from the edges) gives the same output, and no tonic can be learned."""
-    model = models.build("keynet", (48, 16, 1))
+    model = builders.build("keynet", (48, 16, 1))
     x = np.zeros((2, 48, 16, 1), np.float32)
     x[0, 20:24] = np.random.default_rng(0).random((4, 16, 1))
     x[1] = np.roll(x[0], 1, axis=0)  # the same pattern a semitone higher

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import msd
-from core.msd import MSDError, read_catalog
+from core.msd import hdf5
+from core.msd.hdf5 import MSDError, read_catalog
 from tests.conftest import make_catalog_frame
 
 
 def test_summary_file_has_the_msd_layout(summary_file, catalog_frame):
     with h5py.File(summary_file) as handle:
-        for table, fields in msd.TABLES.items():
+        for table, fields in hdf5.TABLES.items():
             songs = handle[f"/{table}/songs"]
             assert songs.dtype.names == tuple(sorted(fields))  # PyTables orders fields by name
             assert songs.attrs["CLASS"] == b"TABLE" and len(songs) == len(catalog_frame)
@@ -24,7 +24,7 @@ def test_summary_file_has_the_msd_layout(summary_file, catalog_frame):
 
 def test_summary_file_round_trips(summary_file, catalog_frame):
     catalog = read_catalog(summary_file)
-    assert list(catalog.columns[: len(msd.CATALOG_COLUMNS)]) == msd.CATALOG_COLUMNS
+    assert list(catalog.columns[: len(hdf5.CATALOG_COLUMNS)]) == hdf5.CATALOG_COLUMNS
     assert catalog["track_id"].tolist() == catalog_frame["track_id"].tolist()
     assert catalog["title"].tolist() == catalog_frame["title"].tolist()
     np.testing.assert_allclose(catalog["key_confidence"], catalog_frame["key_confidence"])
@@ -35,13 +35,13 @@ def test_summary_file_round_trips(summary_file, catalog_frame):
 
 def test_track_file_and_subset_tree(tmp_path, catalog_frame):
     one = catalog_frame.iloc[3]
-    track = msd.write_track(tmp_path / f"{one.track_id}.h5", one)
+    track = hdf5.write_track(tmp_path / f"{one.track_id}.h5", one)
     with h5py.File(track) as handle:
         assert "segments_start" in handle["analysis"] and "artist_terms" in handle["metadata"]
     catalog = read_catalog(track)
     assert len(catalog) == 1 and catalog.loc[0, "track_id"] == one.track_id
 
-    files = msd.write_subset_tree(tmp_path / "subset", catalog_frame.head(30))
+    files = hdf5.write_subset_tree(tmp_path / "subset", catalog_frame.head(30))
     first = files[0].relative_to(tmp_path / "subset")
     assert first.parts[:3] == tuple(catalog_frame.loc[0, "track_id"][2:5])
     seen = []
@@ -54,7 +54,7 @@ def test_unicode_and_long_strings_survive(tmp_path):
     frame = make_catalog_frame(3)
     frame.loc[0, "artist_name"] = "Björk & Sigur Rós"
     frame.loc[1, "title"] = "x" * 2000
-    catalog = read_catalog(msd.write_summary(tmp_path / "s.h5", frame))
+    catalog = read_catalog(hdf5.write_summary(tmp_path / "s.h5", frame))
     assert catalog.loc[0, "artist_name"] == "Björk & Sigur Rós"
     assert catalog.loc[1, "title"] == "x" * 1024  # the MSD's fixed width
 
@@ -62,7 +62,7 @@ def test_unicode_and_long_strings_survive(tmp_path):
 def test_every_storage_of_the_tables_reads_the_same(tmp_path):
     frame = make_catalog_frame(1500, seed=4)  # several chunks, the last one partial
     frame.loc[7, "title"] = "Björk\x00"  # trailing NUL: padding, dropped
-    original = msd.write_summary(tmp_path / "s.h5", frame)
+    original = hdf5.write_summary(tmp_path / "s.h5", frame)
     expected = read_catalog(original)
     assert expected.loc[7, "title"] == "Björk"
     storages = {"contiguous": {}, "deflate": {"chunks": (100,), "compression": "gzip"},
@@ -71,7 +71,7 @@ def test_every_storage_of_the_tables_reads_the_same(tmp_path):
     for name, options in storages.items():
         copy = tmp_path / f"{name}.h5"
         with h5py.File(original) as source, h5py.File(copy, "w") as target:
-            for table in msd.TABLES:
+            for table in hdf5.TABLES:
                 data = source[f"/{table}/songs"][:]
                 if name == "big-endian":
                     data = data.astype(data.dtype.newbyteorder(">"))
@@ -80,7 +80,7 @@ def test_every_storage_of_the_tables_reads_the_same(tmp_path):
 
 
 def test_a_damaged_or_cut_chunk_inside_a_readable_file_is_reported(tmp_path):
-    original = msd.write_summary(tmp_path / "s.h5", make_catalog_frame(1500, seed=4))
+    original = hdf5.write_summary(tmp_path / "s.h5", make_catalog_frame(1500, seed=4))
     with h5py.File(original) as handle:
         chunk = handle["/metadata/songs"].id.get_chunk_info(1)  # 512 rows, deflated
     for name, offset in (("flipped", chunk.byte_offset + chunk.size // 2), ("cut", chunk.byte_offset + 2)):
@@ -96,7 +96,7 @@ def test_a_damaged_or_cut_chunk_inside_a_readable_file_is_reported(tmp_path):
 
 
 def test_bytes_that_are_not_utf8_are_replaced(tmp_path):
-    path = msd.write_summary(tmp_path / "s.h5", make_catalog_frame(3))
+    path = hdf5.write_summary(tmp_path / "s.h5", make_catalog_frame(3))
     with h5py.File(path, "r+") as handle:
         songs = handle["/metadata/songs"]
         rows = songs[:]
@@ -115,7 +115,7 @@ def test_seed_csv_is_read_and_written(tmp_path, summary_file):
     assert f"tracks: {len(catalog)}" in result.stdout
     assert f"selected (key_confidence > 0.5, mode_confidence > 0.6): {expected}" in result.stdout
     written = pd.read_csv(out, index_col=0)
-    assert list(written.columns) == msd.SEED_CSV_COLUMNS and len(written) == expected
+    assert list(written.columns) == hdf5.SEED_CSV_COLUMNS and len(written) == expected
     again = read_catalog(out)
     assert sorted(again["track_id"]) == sorted(written["track_id"])
 
@@ -124,7 +124,7 @@ def test_cli_and_its_csv_leave_out_confidences_exactly_at_the_threshold(tmp_path
     frame = make_catalog_frame(5)
     frame["key_confidence"] = [0.75, 0.751, 0.8, 0.75, 0.9]
     frame["mode_confidence"] = [0.8, 0.751, 0.75, 0.75, 0.9]
-    summary, out = msd.write_summary(tmp_path / "s.h5", frame), tmp_path / "sel.csv"
+    summary, out = hdf5.write_summary(tmp_path / "s.h5", frame), tmp_path / "sel.csv"
     result = subprocess.run([sys.executable, "-m", "core", "msd", str(summary), "--out", str(out)],
                             capture_output=True, text=True, check=True)
     assert "selected (key_confidence > 0.75, mode_confidence > 0.75): 2" in result.stdout
@@ -142,7 +142,7 @@ def _broken_files(tmp_path, summary_file):
     with h5py.File(other, "w") as handle:
         handle["data"] = np.arange(10)
     missing_field = tmp_path / "missing_field.h5"
-    msd.write_summary(missing_field, make_catalog_frame(5))
+    hdf5.write_summary(missing_field, make_catalog_frame(5))
     with h5py.File(missing_field, "r+") as handle:
         del handle["/analysis/songs"]
         handle["/analysis/songs"] = np.zeros(5, dtype=[("track_id", "S32"), ("duration", "<f8")])
@@ -172,4 +172,4 @@ def test_invalid_key_values_are_dropped(tmp_path):
     frame = make_catalog_frame(10)
     frame.loc[0, "key"] = -1
     frame.loc[1, "mode"] = 3
-    assert len(read_catalog(msd.write_summary(tmp_path / "s.h5", frame))) == 8
+    assert len(read_catalog(hdf5.write_summary(tmp_path / "s.h5", frame))) == 8

@@ -1,4 +1,4 @@
-"""The NumPy runtime (core.network) gives Keras's outputs to 1e-5, and inference never imports TensorFlow."""
+"""The NumPy runtime (core.models.network) gives Keras's outputs to 1e-5, and inference never imports TensorFlow."""
 from __future__ import annotations
 
 import json
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from core import paths
-from core.estimators import CNNEstimator, load_estimator
-from core.evaluation import first_layer_activations, first_layer_filters
-from core.network import Network, UnsupportedModel, load_network
+from core.estimate.estimators import CNNEstimator, load_estimator
+from core.evaluation.scoring import first_layer_activations, first_layer_filters
+from core.models.network import Network, UnsupportedModel, load_network
 from tests.audio_fixtures import write_key_audio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def keras_model(path: Path):
     import keras
 
-    from core.models import fold_octaves
+    from core.models.builders import fold_octaves
 
     fold_octaves()
     return keras.models.load_model(path, compile=False)
@@ -36,7 +36,7 @@ def assert_same_outputs(path: Path, x: np.ndarray) -> np.ndarray:
 
 
 def song_features(estimator, key: str, tmp_path: Path, seconds: float = 25.0) -> np.ndarray:
-    from core.audio import load_audio
+    from core.audio.decode import load_audio
 
     path = write_key_audio(tmp_path / f"{key}.wav", key, seconds=seconds)
     return estimator.features(load_audio(path, sr=estimator.settings.sample_rate))
@@ -74,7 +74,7 @@ def _fresh_model(builder: str, shape: tuple[int, int, int], folder: Path) -> Pat
     """A tiny model of ``builder`` trained two epochs on random data (batch norm statistics move), saved."""
     import keras
 
-    from core.models import build
+    from core.models.builders import build
 
     keras.utils.set_random_seed(0)
     model = build(builder, shape, 4) if builder != "seed" else build(builder, shape)

@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core import numba_cache
+from core.runtime import numba_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each process: make sure the cache is sound (the lock lets one compile), then call librosa's cached functions.
-WORKER = "from core.numba_cache import ensure, probe; print(ensure()); probe()"
+WORKER = "from core.runtime.numba_cache import ensure, probe; print(ensure()); probe()"
 
 
 def _env(cache: Path) -> dict:
@@ -28,7 +28,7 @@ def test_processes_started_together_compile_once_and_all_run(tmp_path):
     outcomes = sorted(out.strip() for _, out, _ in results)
     assert outcomes == ["compiled", "ok", "ok", "ok"]  # one compiled under the lock, the others found it sound
     assert list((tmp_path / "numba").rglob("*.nbi")), "librosa's cached functions were written to Keyscope's cache"
-    later = subprocess.run([sys.executable, "-c", "from core.numba_cache import probe; probe()"], cwd=ROOT, env=env,
+    later = subprocess.run([sys.executable, "-c", "from core.runtime.numba_cache import probe; probe()"], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=600)
     assert later.returncode == 0, later.stderr[-500:]
 
@@ -45,11 +45,11 @@ def test_a_poisoned_cache_is_detected_and_rebuilt(tmp_path, monkeypatch):
     assert donors and len(donors) == len(victims)
     for donor, victim in zip(donors, victims):
         shutil.copyfile(donor, victim)
-    crashed = subprocess.run([sys.executable, "-c", "from core.numba_cache import probe; probe()"], cwd=ROOT,
+    crashed = subprocess.run([sys.executable, "-c", "from core.runtime.numba_cache import probe; probe()"], cwd=ROOT,
                              env=dict(os.environ), capture_output=True, timeout=600)
     assert crashed.returncode != 0  # the poisoned cache really breaks librosa (a segfault here)
     assert numba_cache.ensure() == "rebuilt"  # the stamp no longer matches the files: probed, found bad, rebuilt
     assert numba_cache.ensure() == "ok"
-    fixed = subprocess.run([sys.executable, "-c", "from core.numba_cache import probe; probe()"], cwd=ROOT,
+    fixed = subprocess.run([sys.executable, "-c", "from core.runtime.numba_cache import probe; probe()"], cwd=ROOT,
                            env=dict(os.environ), capture_output=True, text=True, timeout=600)
     assert fixed.returncode == 0, fixed.stderr[-500:]

@@ -75,7 +75,7 @@ def test_workers_with_the_installed_package_render_the_corpus(venv, tmp_path):
 def test_a_scheduler_without_workers_is_named():
     from distributed import LocalCluster
 
-    from core.parallel import ClusterError, check_scheduler
+    from core.runtime.parallel import ClusterError, check_scheduler
 
     with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
         with pytest.raises(ClusterError, match="has no workers; start some with `dask worker"):

@@ -1,14 +1,14 @@
-"""core.predict on real decoded audio in known keys, with the Krumhansl template baseline."""
+"""core.estimate.song on real decoded audio in known keys, with the Krumhansl template baseline."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import AudioError
-from core.estimators import load_estimator
+from core.audio.decode import AudioError
+from core.estimate.estimators import load_estimator
 from core.keys import Key
-from core.predict import plan_hop, predict_song
+from core.estimate.song import plan_hop, predict_song
 from tests.audio_fixtures import key_signal, write_key_audio
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from core.keys import Key
-from core.profiles import PROFILES, match, match_proba, profile
+from core.estimate.profiles import PROFILES, match, match_proba, profile
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))

@@ -9,12 +9,14 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import msd, training
-from core.access import OUTSIDE_MESSAGE, OutsideRoots, Policy
-from core.audio_index import LabelsError, attach_audio, read_labels
-from core.scan import ScanLimit, find_files
-from core.training import REPRESENTATIONS, RunConfig
-from core.workload import EXTRA, KEY, Gate
+from core.msd import hdf5
+
+from core.training import fit
+from core.service.access import OUTSIDE_MESSAGE, OutsideRoots, Policy
+from core.audio.index import LabelsError, attach_audio, read_labels
+from core.audio.walk import ScanLimit, find_files
+from core.training.fit import REPRESENTATIONS, RunConfig
+from core.service.workload import EXTRA, KEY, Gate
 from tests.conftest import make_catalog_frame
 
 SECRETS = ("AKIA_SECRET_TOKEN_1234", "db_password=hunter2")
@@ -65,12 +67,12 @@ def test_labels_and_catalog_errors_name_lines_and_columns_never_values(outside, 
     with pytest.raises(LabelsError) as info:
         attach_audio(make_catalog_frame(3), secret / "creds.csv")
     seed = tmp_path / "seed.csv"
-    frame = msd.seed_selection(msd.with_key_columns(make_catalog_frame(3)))
+    frame = hdf5.seed_selection(hdf5.with_key_columns(make_catalog_frame(3)))
     frame["key_confidence"] = frame["key_confidence"].astype(object)
     frame.loc[1, "key_confidence"] = SECRETS[1]
     frame.to_csv(seed, index=False)
-    with pytest.raises(msd.MSDError) as catalog_info:
-        msd.read_catalog(seed)
+    with pytest.raises(hdf5.MSDError) as catalog_info:
+        hdf5.read_catalog(seed)
     assert "column key_confidence holds values of the wrong type" in str(catalog_info.value)
     binary = tmp_path / "binary.csv"
     binary.write_bytes(b"file,key\n\xff\xfe" + SECRETS[0].encode() + b"\n")
@@ -81,11 +83,11 @@ def test_labels_and_catalog_errors_name_lines_and_columns_never_values(outside, 
 
 
 def test_a_bad_file_in_a_folder_is_named_inside_the_folder(tmp_path):
-    msd.write_subset_tree(tmp_path / "tree", make_catalog_frame(3))
+    hdf5.write_subset_tree(tmp_path / "tree", make_catalog_frame(3))
     (tmp_path / "tree" / "Z").mkdir()
     (tmp_path / "tree" / "Z" / "TRBAD.h5").write_text(SECRETS[1])
-    with pytest.raises(msd.MSDError) as info:
-        msd.read_catalog(tmp_path / "tree")
+    with pytest.raises(hdf5.MSDError) as info:
+        hdf5.read_catalog(tmp_path / "tree")
     assert str(info.value) == f"{tmp_path / 'tree'}: Z/TRBAD.h5: not a readable HDF5 file"
 
 
@@ -129,32 +131,32 @@ def runs(tmp_path, monkeypatch):
 
 def test_training_limits(runs):
     small = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=3, data="synthetic:48")
-    training.check_limits(small, max_runs=1, max_epochs=5, max_examples=100)
-    with pytest.raises(training.LimitError, match="over this server's limit of 2"):
-        training.check_limits(small, max_runs=1, max_epochs=2, max_examples=100)
-    with pytest.raises(training.LimitError, match="limit of 10 examples"):
-        training.check_limits(small, max_runs=1, max_epochs=5, max_examples=10)
+    fit.check_limits(small, max_runs=1, max_epochs=5, max_examples=100)
+    with pytest.raises(fit.LimitError, match="over this server's limit of 2"):
+        fit.check_limits(small, max_runs=1, max_epochs=2, max_examples=100)
+    with pytest.raises(fit.LimitError, match="limit of 10 examples"):
+        fit.check_limits(small, max_runs=1, max_epochs=5, max_examples=10)
     busy = runs / "abc"
     busy.mkdir(parents=True)
     (busy / "status.json").write_text(f'{{"state": "running", "pid": {os.getpid()}}}')
-    with pytest.raises(training.LimitError, match="1 run\\(s\\) are training already"):
-        training.check_limits(small, max_runs=1, max_epochs=5, max_examples=100)
+    with pytest.raises(fit.LimitError, match="1 run\\(s\\) are training already"):
+        fit.check_limits(small, max_runs=1, max_epochs=5, max_examples=100)
 
 
 def test_a_watched_run_stops_when_nobody_watches(runs, monkeypatch):
-    monkeypatch.setattr(training, "WATCH_TIMEOUT_S", -1.0)  # stale at once
+    monkeypatch.setattr(fit, "WATCH_TIMEOUT_S", -1.0)  # stale at once
     config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=50, data="synthetic:96", batch_size=8)
-    assert training.train(config, watched=True).state == "stopped"
-    assert training.train(config, watched=False).state == "finished"  # resumed; no stale watch stops it
+    assert fit.train(config, watched=True).state == "stopped"
+    assert fit.train(config, watched=False).state == "finished"  # resumed; no stale watch stops it
 
 
 def test_a_finished_background_run_is_reaped(runs):
     config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=1, data="synthetic:48")
-    process = training.start_in_background(config)
+    process = fit.start_in_background(config)
     deadline = time.time() + 180
     while process.returncode is None and time.time() < deadline:  # set by the reaper thread, not by us
         time.sleep(0.5)
-    assert process.returncode == 0 and training.get_run(config).state == "finished"
+    assert process.returncode == 0 and fit.get_run(config).state == "finished"
     with pytest.raises(ChildProcessError):
         os.waitpid(process.pid, os.WNOHANG)  # already waited for: no zombie left
 

@@ -127,11 +127,11 @@ def songs(tmp_path):
 def test_a_labels_csv_is_scored_with_the_test_split_charts_once(runs, songs, monkeypatch):
     import os
 
-    import core.evaluation
+    import core.evaluation.scoring
 
     calls = []
-    real = core.evaluation.evaluate_labels
-    monkeypatch.setattr(core.evaluation, "evaluate_labels", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = core.evaluation.scoring.evaluate_labels
+    monkeypatch.setattr(core.evaluation.scoring, "evaluate_labels", lambda *a, **k: calls.append(a) or real(*a, **k))
     query = {"ru_runs": "", "ru_model": "template:krumhansl", "ru_labels": str(songs)}
     at = page(query)
     assert not at.exception and "Per-class recall" not in figures(at)  # nothing compared, nothing scored yet

@@ -6,9 +6,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import paths
-from core.corpus import build_corpus
+from core.data.corpus import build_corpus
 from core.keys import CLASS_NAMES, Key
-from core.spectrograms import axes, features
+from core.data.spectrograms import axes, features
 
 PAGE = str(paths.ROOT / "views" / "spectrograms_page.py")
 

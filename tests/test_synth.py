@@ -1,4 +1,4 @@
-"""The training-data engine (core.synth): exact keys, production that keeps length and pitch,
+"""The training-data engine (core.data.synth): exact keys, production that keeps length and pitch,
 parallel resumable builds that survive SIGKILL, and training an eqkey run on what it made."""
 import json
 import os
@@ -13,9 +13,9 @@ import pytest
 
 from core import paths
 from core.keys import N_CLASSES, Key
-from core.profiles import match
-from core.synth import arrange, build, production
-from core.synth.styles import STYLES
+from core.estimate.profiles import match
+from core.data.synth import arrange, build, production
+from core.data.synth.styles import STYLES
 
 STYLE_NAMES = [*sorted(STYLES), arrange.TUNE]
 
@@ -60,7 +60,7 @@ def test_lead_lines_keep_to_the_scale_and_the_chords(style):
         if plan.lead_program is None:
             continue
         lead = arrange.arrangement(plan, 12.0)[1].instruments[-1]
-        from core.synth.styles import CHORDS
+        from core.data.synth.styles import CHORDS
 
         chord_tones = {(plan.key.tonic + degree + i) % 12 for degree, quality in plan.progression for i in CHORDS[quality]}
         allowed = set(arrange._scale(plan.key, harmonic=STYLES[style].harmonic)) | chord_tones | ({(plan.key.tonic + d) % 12 for d in (3, 6, 10)}
@@ -94,7 +94,7 @@ def test_production_keeps_length_and_pitch():
         import librosa
 
         spectrum = np.abs(librosa.stft(out, n_fft=16384, hop_length=8192))
-        from core.features import estimate_tuning
+        from core.audio.features import estimate_tuning
 
         assert abs(estimate_tuning(spectrum, sr)) <= production.MAX_DETUNE_CENTS / 100 + 0.05
         chroma = librosa.feature.chroma_stft(y=out, sr=sr, n_fft=8192).mean(axis=1)
@@ -104,8 +104,8 @@ def test_production_keeps_length_and_pitch():
 def test_rendered_clips_sound_in_their_key(tmp_path):
     """Real renders through the soundfonts and production: a key template agrees with most labels."""
     labels = build.build(tmp_path / "c", "popular", size=8, seed=3, jobs=2)
-    from core.estimators import estimate_audio, load_estimator
-    from core.audio import load_audio
+    from core.estimate.estimators import estimate_audio, load_estimator
+    from core.audio.decode import load_audio
 
     template = load_estimator("template:krumhansl")
     scores = []
@@ -148,16 +148,17 @@ def test_corpus_command_resumes_after_sigkill(tmp_path):
 
 
 def test_eqkey_trains_on_a_generated_corpus_and_predicts_a_song(tmp_path, monkeypatch):
-    from core import datasets, training
-    from core.estimators import load_estimator
-    from core.predict import predict_song
+    from core.data import datasets
+    from core.training import fit
+    from core.estimate.estimators import load_estimator
+    from core.estimate.song import predict_song
     from tests.audio_fixtures import write_key_audio
 
     monkeypatch.setattr(paths, "CACHE_DIR", tmp_path / "cache")
     monkeypatch.setenv("KEYSCOPE_RUNS", str(tmp_path / "runs"))
     build.build(build.default_out("country", 0), "country", size=24, jobs=2)
-    config = training.preset("eqkey", data="synth:country-s0", epochs=2, width=4, test_fraction=0.25)
-    run = training.train(config)
+    config = fit.preset("eqkey", data="synth:country-s0", epochs=2, width=4, test_fraction=0.25)
+    run = fit.train(config)
     assert run.state == "finished" and run.metrics["n"] >= 4
     data_info = json.loads((run.folder / "data.json").read_text())
     assert data_info["examples"] == 24 and data_info["corpora"][0]["recipe"] == "country"

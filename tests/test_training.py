@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import datasets, training
+from core.data import datasets
+
+from core.training import fit
 from core.cli import main
-from core.evaluation import clip_path
-from core.training import RunConfig
+from core.evaluation.scoring import clip_path
+from core.training.fit import RunConfig
 
 TINY = dict(input_shape=(12, 8, 1), data="synthetic:96", batch_size=16, epochs=2)
 
@@ -26,7 +28,7 @@ def runs(tmp_path, monkeypatch):
 def test_run_writes_its_folder_and_repeat_is_served_from_cache():
     config = RunConfig(**TINY)
     seen = []
-    run = training.train(config, progress=lambda epoch, total, logs: seen.append((epoch, total, "loss" in logs)))
+    run = fit.train(config, progress=lambda epoch, total, logs: seen.append((epoch, total, "loss" in logs)))
     assert run.state == "finished" and not run.cached
     assert seen == [(1, 2, True), (2, 2, True)]
     files = {p.name for p in run.folder.iterdir()}
@@ -38,10 +40,10 @@ def test_run_writes_its_folder_and_repeat_is_served_from_cache():
     assert 0 <= run.metrics["accuracy"] <= 1
     model_time = (run.folder / "model.keras").stat().st_mtime_ns
 
-    again = training.train(RunConfig(**TINY))
+    again = fit.train(RunConfig(**TINY))
     assert again.cached and again.id == run.id
     assert (run.folder / "model.keras").stat().st_mtime_ns == model_time  # not retrained
-    assert [r.id for r in training.list_runs()] == [run.id]
+    assert [r.id for r in fit.list_runs()] == [run.id]
 
 
 def test_config_hash_is_stable_and_settings_matter():
@@ -52,7 +54,7 @@ def test_config_hash_is_stable_and_settings_matter():
 
 
 def test_seed_preset_has_the_capstone_settings():
-    config = training.preset("seed")
+    config = fit.preset("seed")
     assert (config.model, config.loss, config.optimizer, config.lr, config.momentum, config.batch_size) == \
         ("seed", "mse", "sgd", 1e-4, 0.8, 10)
     assert config.input_shape == (162, 162, 1)
@@ -61,7 +63,7 @@ def test_seed_preset_has_the_capstone_settings():
 def test_concurrent_requests_train_once():
     config = RunConfig(**TINY)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(training.train(config))) for _ in range(2)]
+    threads = [threading.Thread(target=lambda: results.append(fit.train(config))) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
@@ -71,11 +73,11 @@ def test_concurrent_requests_train_once():
 
 def test_stop_flag_stops_cleanly():
     config = RunConfig(**{**TINY, "epochs": 50})
-    run = training.train(config, progress=lambda epoch, total, logs: training.request_stop(config.id))
+    run = fit.train(config, progress=lambda epoch, total, logs: fit.request_stop(config.id))
     assert run.state == "stopped" and run.status["epoch"] == 1
     assert not (run.folder / "predictions.csv").exists()
     epochs_seen = []
-    run = training.train(config, progress=lambda epoch, total, logs: epochs_seen.append(epoch))
+    run = fit.train(config, progress=lambda epoch, total, logs: epochs_seen.append(epoch))
     assert run.state == "finished" and epochs_seen[0] == 2 and epochs_seen[-1] == 50  # resumed after the stop
     assert run.history()["epoch"].tolist() == list(range(50))
     assert not (run.folder / "backup").exists()
@@ -83,25 +85,25 @@ def test_stop_flag_stops_cleanly():
 
 def test_killed_run_is_not_finished_and_a_rerun_completes_it(runs):
     config = RunConfig(**{**TINY, "epochs": 40, "data": "synthetic:192"})
-    proc = training.start_in_background(config)
+    proc = fit.start_in_background(config)
     niceness = os.getpriority(os.PRIO_PROCESS, proc.pid) - os.getpriority(os.PRIO_PROCESS, 0)
-    assert niceness == min(training.BACKGROUND_NICENESS, 19 - os.getpriority(os.PRIO_PROCESS, 0))  # the page first
+    assert niceness == min(fit.BACKGROUND_NICENESS, 19 - os.getpriority(os.PRIO_PROCESS, 0))  # the page first
     status = runs / config.id / "status.json"
     deadline = time.time() + 120
     while time.time() < deadline and (json.loads(status.read_text()) if status.exists() else {}).get("epoch", 0) < 2:
         time.sleep(0.2)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    listed = training.list_runs()
+    listed = fit.list_runs()
     assert [r.id for r in listed] == [config.id]
     assert listed[0].state == "interrupted"
     (runs / "broken").mkdir()
     (runs / "broken" / "config.json").write_text("{not json")
-    assert {r.id: r.state for r in training.list_runs()}["broken"] == "unknown"
+    assert {r.id: r.state for r in fit.list_runs()}["broken"] == "unknown"
 
     done_before = listed[0].status["epoch"]
     epochs_seen = []
-    run = training.train(config, progress=lambda epoch, total, logs: epochs_seen.append(epoch))
+    run = fit.train(config, progress=lambda epoch, total, logs: epochs_seen.append(epoch))
     assert run.state == "finished"
     assert epochs_seen[0] > 1 and epochs_seen[0] >= done_before  # resumed from the backup, not from scratch
     assert epochs_seen[-1] == 40
@@ -111,15 +113,15 @@ def test_a_half_written_checkpoint_is_dropped_for_the_one_before(runs):
     config = RunConfig(**{**TINY, "epochs": 3})
     folder = runs / config.id
     folder.mkdir(parents=True)
-    training.train(RunConfig(**{**TINY, "epochs": 1}))  # a real one-epoch model to stand as the older checkpoint
+    fit.train(RunConfig(**{**TINY, "epochs": 1}))  # a real one-epoch model to stand as the older checkpoint
     older = next(runs.glob("*/model.keras"))
     (folder / "checkpoint-00001.keras").write_bytes(older.read_bytes())
     (folder / "checkpoint-00002.keras").write_bytes(b"PK\x03\x04 killed while writing")
-    model, done = training._resume(folder)
+    model, done = fit._resume(folder)
     assert done == 1 and model is not None
     assert not (folder / "checkpoint-00002.keras").exists()
     epochs_seen = []
-    run = training.train(config, progress=lambda epoch, total, logs: epochs_seen.append(epoch))
+    run = fit.train(config, progress=lambda epoch, total, logs: epochs_seen.append(epoch))
     assert run.state == "finished" and epochs_seen == [2, 3]
     assert not list(folder.glob("checkpoint-*"))  # a finished run keeps only its model
 
@@ -169,11 +171,13 @@ def test_ship_copies_a_finished_run(tmp_path, capsys):
 def test_corpus_spec_reads_msd_metadata_and_real_audio(tmp_path, monkeypatch):
     import soundfile as sf
 
-    from core import msd, paths
+    from core.msd import hdf5
+
+    from core import paths
     from tests.conftest import make_catalog_frame
 
     frame = make_catalog_frame(3, seed=1)
-    msd.write_summary(tmp_path / "msd_summary_file.h5", frame)
+    hdf5.write_summary(tmp_path / "msd_summary_file.h5", frame)
     sr = 22050
     t = np.arange(int(sr * 4)) / sr
     for track, key, mode in zip(frame["track_id"], frame["key"], frame["mode"]):
@@ -230,7 +234,7 @@ def test_a_labels_csv_trains_from_the_feature_store(tmp_path, monkeypatch, runs)
     assert shards
 
     with pytest.warns(UserWarning):
-        run = training.train(config)
+        run = fit.train(config)
     assert run.state == "finished"
     assert sorted((tmp_path / "cache" / "features").rglob("shard-*.h5")) == shards  # extracted once
     predictions = pd.read_csv(run.folder / "predictions.csv")
@@ -258,9 +262,9 @@ def test_a_typo_is_one_line_and_leaves_no_run_folder(runs, capsys, argv, words):
 
 
 def test_a_missing_corpus_is_refused_before_a_run_folder(runs, tmp_path, monkeypatch):
-    monkeypatch.setattr(training.paths, "DEFAULT_CATALOG", tmp_path / "nowhere" / "msd_summary_file.h5")
+    monkeypatch.setattr(fit.paths, "DEFAULT_CATALOG", tmp_path / "nowhere" / "msd_summary_file.h5")
     with pytest.raises(ValueError, match="corpus is not built yet"):
-        training.train(RunConfig(**{**TINY, "data": "corpus"}))
+        fit.train(RunConfig(**{**TINY, "data": "corpus"}))
     with pytest.raises(ValueError, match="corpus is not built yet"):
-        training.start_in_background(RunConfig(**{**TINY, "data": "corpus"}))
+        fit.start_in_background(RunConfig(**{**TINY, "data": "corpus"}))
     assert not runs.exists() or not any(runs.iterdir())

@@ -1,4 +1,4 @@
-from core.urlstate import Param, encode, parse
+from core.service.urlstate import Param, encode, parse
 
 SCHEMA = {
     "c": Param("float", 0.75, 0.0, 1.0),

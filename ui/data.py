@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.audio_index import attach_audio
-from core.msd import read_catalog
+from core.audio.index import attach_audio
+from core.msd.hdf5 import read_catalog
 from ui.guard import within
 from ui.settings import policy
 
@@ -21,7 +21,7 @@ def _catalog(path: str, modified: float, within: tuple[Path, ...] | None) -> pd.
 
 def load_catalog(path: str | Path) -> pd.DataFrame:
     """The catalog at ``path``, read once per file version. Callers must not modify it.
-    Raises ``core.access.OutsideRoots`` or ``BadPath`` (before looking at the path) for a path the policy
+    Raises ``core.service.access.OutsideRoots`` or ``BadPath`` (before looking at the path) for a path the policy
     forbids; a folder's walk never leaves the roots (``ui.guard.within``)."""
     path = policy().check(path)
     return _catalog(str(path), _mtime(path), within())

@@ -1,7 +1,7 @@
 """Public mode's promise kept in one place for every page: which paths a link may open, what a visitor may
 do (delete, stop, score, train), how server paths are named and how URL input is echoed.
 
-The rules live in :class:`core.access.Policy` (read by ``ui.settings.policy``); pages ask here instead of
+The rules live in :class:`core.service.access.Policy` (read by ``ui.settings.policy``); pages ask here instead of
 checking on their own, so a new page cannot forget one.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.access import BadPath, OutsideRoots
+from core.service.access import BadPath, OutsideRoots
 from ui.settings import policy
 
 # What can start markdown in Streamlit (CommonMark, GFM, math, its :color[...] directives): emphasis, code, links,

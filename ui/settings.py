@@ -5,9 +5,9 @@ import os
 
 import streamlit as st
 
-from core.access import Policy
-from core.analysis_pool import IDLE_S, AnalysisPool
-from core.workload import Gate
+from core.service.access import Policy
+from core.service.analysis_pool import IDLE_S, AnalysisPool
+from core.service.workload import Gate
 
 
 def _secrets() -> dict:

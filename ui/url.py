@@ -5,7 +5,7 @@ from typing import Any, Mapping
 
 import streamlit as st
 
-from core.urlstate import Param, encode, parse
+from core.service.urlstate import Param, encode, parse
 from ui.guard import plain
 
 

@@ -8,12 +8,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.access import OutsideRoots, Policy
-from core.downloads import csv_bytes
+from core.service.access import OutsideRoots, Policy
+from core.service.downloads import csv_bytes
 from core.keys import ACCIDENTALS, NOTATIONS, Key, circle_of_fifths_order
 from core.library import db
 from core.library.mix import LOW_CONFIDENCE, compatible_tracks, harmonic_path, m3u, table, wheel_counts
-from core.urlstate import Param
+from core.service.urlstate import Param
 from ui import guard
 from ui.settings import policy, show_error
 from ui.url import read_view, seed_widgets, write_view
@@ -50,7 +50,7 @@ def start_scan(db_path: str, folder: str, rules: Policy) -> dict:
     """The scan of ``folder`` into ``db_path``, started in a background thread unless one is running; files
     that are links out of the roots are left out in public mode."""
     from core.library.scan import scan
-    from core.scan import MAX_ENTRIES, MAX_SECONDS
+    from core.audio.walk import MAX_ENTRIES, MAX_SECONDS
 
     job = scans().get((db_path, folder))
     if job and job["thread"].is_alive():

@@ -6,13 +6,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.analysis_pool import AnalysisCrashed
-from core.audio import AudioError
-from core.downloads import csv_bytes
+from core.service.analysis_pool import AnalysisCrashed
+from core.audio.decode import AudioError
+from core.service.downloads import csv_bytes
 from core.keys import ACCIDENTALS, Key
-from core.predict import FORMATS, HOP_S, WINDOW_S, csv_rows, describe_change
-from core.urlstate import Param
-from core.workload import EXTRA, KEY
+from core.estimate.song import FORMATS, HOP_S, WINDOW_S, csv_rows, describe_change
+from core.service.urlstate import Param
+from core.service.workload import EXTRA, KEY
 from ui.guard import plain
 from ui.settings import analysis_pool, gate, policy, show_error
 from ui.url import read_view, seed_widgets, write_view
@@ -38,7 +38,7 @@ def predict(data: bytes, filename: str, model: str, window_s: float, priority: i
 
 
 def model_options(wanted: str) -> list[str]:
-    from core.estimators import available_estimators
+    from core.estimate.estimators import available_estimators
     options = list(available_estimators())
     if wanted not in options:
         st.warning(f"Model '{plain(wanted)}' from the link is not available; using the shipped default.", icon="⚠️")
@@ -93,7 +93,7 @@ spelling = right.radio("Spelling", ACCIDENTALS, key="pr_spell", horizontal=True,
                        help="Tonics as musicians usually spell them, or sharps only, or flats only")
 write_view({"pr_model": model, "pr_window": window, "pr_spell": spelling}, SCHEMA)
 
-# No ``type=``: other extensions reach core.predict, which names the file and the formats it accepts.
+# No ``type=``: other extensions reach core.estimate.song, which names the file and the formats it accepts.
 uploads = st.file_uploader(f"Audio files ({', '.join(FORMATS)})", accept_multiple_files=True)
 if not uploads:
     st.caption("Upload one song or several to see their keys.")

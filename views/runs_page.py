@@ -8,15 +8,15 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.audio import load_audio
-from core.estimators import available_estimators, load_estimator
-from core.evaluation import (evaluate_labels, evaluate_on_run_split, evaluate_run, first_layer_activations,
+from core.audio.decode import load_audio
+from core.estimate.estimators import available_estimators, load_estimator
+from core.evaluation.scoring import (evaluate_labels, evaluate_on_run_split, evaluate_run, first_layer_activations,
                              first_layer_filters, missing_clips_hint, run_folders, run_state, test_clip)
 from core.keys import Key
-from core.metrics import headline
-from core.training import delete_run, runs_dir
-from core.urlstate import Param
-from core.workload import EXTRA
+from core.evaluation.metrics import headline
+from core.training.fit import delete_run, runs_dir
+from core.service.urlstate import Param
+from core.service.workload import EXTRA
 from ui import guard
 from ui.settings import gate, policy
 from ui.url import read_view, seed_widgets, write_view
@@ -64,13 +64,13 @@ if not folders:
 
 @st.cache_data(show_spinner="Scoring test predictions…")
 def scored(folder: str, stamp: float) -> dict:
-    """``core.metrics.summary`` of a run's test predictions (re-read when predictions.csv changes)."""
+    """``core.evaluation.metrics.summary`` of a run's test predictions (re-read when predictions.csv changes)."""
     return evaluate_run(folder)
 
 
 @st.cache_resource
 def computed() -> dict:
-    """Scores computed from audio on this server, shared by every session: key -> ``core.metrics.summary``."""
+    """Scores computed from audio on this server, shared by every session: key -> ``core.evaluation.metrics.summary``."""
     return {}
 
 
@@ -110,7 +110,7 @@ def key_axes(figure, names: list[str], y: bool = True):
 
 
 def charts(result: dict, norm: str, names: list[str], key: str) -> None:
-    """Confusion, per-class recall and MIREX breakdown of one ``core.metrics.summary``."""
+    """Confusion, per-class recall and MIREX breakdown of one ``core.evaluation.metrics.summary``."""
     left, right = st.columns(2)
     matrix = result["confusion_normalised" if norm == "normalised" else "confusion"]
     left.plotly_chart(key_axes(px.imshow(matrix, x=names, y=names, labels={"x": "predicted", "y": "true"},

@@ -7,13 +7,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import paths
-from core.analysis_pool import AnalysisCrashed
-from core.corpus import clip_file
+from core.service.analysis_pool import AnalysisCrashed
+from core.data.corpus import clip_file
 from core.keys import CLASS_NAMES, SHARP_NAMES
-from core.msd import MSDError
-from core.profiles import profile
-from core.spectrograms import REPRESENTATIONS, axes, features, for_display, mean_chroma
-from core.urlstate import Param
+from core.msd.hdf5 import MSDError
+from core.estimate.profiles import profile
+from core.data.spectrograms import REPRESENTATIONS, axes, features, for_display, mean_chroma
+from core.service.urlstate import Param
 from ui import guard
 from ui.data import load_catalog
 from ui.settings import analysis_pool, gate, policy
@@ -32,7 +32,7 @@ SCHEMA = {
 
 def in_worker(func, *args):
     """``func(*args)`` in the worker pool all sessions share, through their gate: audio is never decoded in
-    the server process, so a decoder or numba crash costs one call (core.analysis_pool)."""
+    the server process, so a decoder or numba crash costs one call (core.service.analysis_pool)."""
     workers = policy().workers
     with gate(workers).slot():
         return analysis_pool(workers).call(func, *args)

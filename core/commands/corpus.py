@@ -1,5 +1,5 @@
 """``python -m core corpus``: render the bundled folk corpus (see data/README.md), or with ``--recipe``
-a generated popular-music training corpus (:mod:`core.synth`)."""
+a generated popular-music training corpus (:mod:`core.data.synth`)."""
 from __future__ import annotations
 
 import argparse
@@ -13,10 +13,10 @@ RECIPE_SIZE = 2400
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from core.argtypes import at_least, non_negative_int, output_folder, scheduler_address
-    from core.corpus import DEFAULT_SIZE
+    from core.data.corpus import DEFAULT_SIZE
     from core.keys import N_CLASSES
     from core.paths import CORPUS_DIR
-    from core.synth.build import RECIPES
+    from core.data.synth.build import RECIPES
 
     parser.add_argument("--recipe", choices=["folk", *RECIPES], default="folk",
                         help="folk: the bundled corpus of folk tunes (default); popular: arrangements of nine "
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from core.corpus import DEFAULT_SIZE, build_corpus, check_out
+    from core.data.corpus import DEFAULT_SIZE, build_corpus, check_out
     from core.paths import CORPUS_DIR
 
     if args.recipe != "folk":
@@ -60,8 +60,8 @@ def _run_recipe(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from core.parallel import ClusterError, check_scheduler
-    from core.synth.build import build, default_out
+    from core.runtime.parallel import ClusterError, check_scheduler
+    from core.data.synth.build import build, default_out
 
     if args.scheduler:
         try:

@@ -29,11 +29,11 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from core.audio import AudioError
-    from core.audio_index import LabelsError
-    from core.estimators import load_estimator
-    from core.evaluation import evaluate_labels
-    from core.parallel import ClusterError, check_scheduler
+    from core.audio.decode import AudioError
+    from core.audio.index import LabelsError
+    from core.estimate.estimators import load_estimator
+    from core.evaluation.scoring import evaluate_labels
+    from core.runtime.parallel import ClusterError, check_scheduler
 
     try:
         estimator = load_estimator(args.model)

@@ -10,7 +10,7 @@ HELP = "Extract features (stft162, logspec, chroma) of audio into the HDF5 featu
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from core.argtypes import non_negative_float, output_folder, positive_float, positive_int, scheduler_address
-    from core.features import KINDS, FeatureSettings
+    from core.audio.features import KINDS, FeatureSettings
 
     default = FeatureSettings()
     parser.add_argument("source", help="labels CSV (file,key) or audio folder (seed <key>-<mode>/ or flat)")
@@ -27,10 +27,10 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from core.audio_index import LabelsError, read_labels, scan_folder
-    from core.feature_store import FeatureStore
-    from core.features import FeatureSettings
-    from core.parallel import ClusterError, check_scheduler
+    from core.audio.index import LabelsError, read_labels, scan_folder
+    from core.audio.store import FeatureStore
+    from core.audio.features import FeatureSettings
+    from core.runtime.parallel import ClusterError, check_scheduler
 
     source = Path(args.source)
     try:

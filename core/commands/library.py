@@ -67,7 +67,7 @@ def _scan(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from core.library.scan import ModelError, scan
-    from core.scan import ScanLimit
+    from core.audio.walk import ScanLimit
 
     bars = []  # made at the first analysis: a refused folder prints no empty bar
 
@@ -110,7 +110,7 @@ def _list(args: argparse.Namespace) -> int:
 
     frame = table(_rows(args), args.notation, args.accidentals)
     if args.format == "csv":
-        from core.downloads import without_formulas
+        from core.service.downloads import without_formulas
 
         without_formulas(frame).to_csv(sys.stdout, index=False)
     elif args.format == "json":

@@ -21,8 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from core.catalog import Selection, select
-    from core.msd import MSDError, read_catalog, seed_selection
+    from core.msd.catalog import Selection, select
+    from core.msd.hdf5 import MSDError, read_catalog, seed_selection
 
     with tqdm(desc="reading track files", unit="file", disable=None, leave=False) as bar:
         def progress(done: int, total: int) -> None:

@@ -1,5 +1,5 @@
 """``python -m core pool``: gather real unlabelled recordings, cut excerpts, and pseudo-label them where
-independent estimators agree (:mod:`core.realpool`). Each step resumes where a killed run stopped."""
+independent estimators agree (:mod:`core.data.realpool`). Each step resumes where a killed run stopped."""
 from __future__ import annotations
 
 import argparse
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pool", help="the pool folder (default .cache/realpool)")
     parser.add_argument("--package", action="append", dest="packages",
                         help="a Debian package of free music to gather (repeatable; default: nine game "
-                             "soundtracks, see core/realpool.py)")
+                             "soundtracks, see core/data/realpool.py)")
     parser.add_argument("--folder", action="append", default=[], help="a folder of your own audio to add (repeatable)")
     parser.add_argument("--per-track", type=at_least(1), default=4, help="excerpts per recording (default 4)")
     parser.add_argument("--min-votes", type=at_least(2), default=3,
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from core import realpool
+    from core.data import realpool
 
     pool = Path(args.pool) if args.pool else realpool.default_pool()
     jobs = args.jobs or os.cpu_count() or 1

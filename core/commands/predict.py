@@ -23,10 +23,10 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from core.audio import AudioError
-    from core.estimators import load_estimator
-    from core.predict import FORMATS, csv_rows, expand_folders, predict_song
-    from core.scan import ScanLimit
+    from core.audio.decode import AudioError
+    from core.estimate.estimators import load_estimator
+    from core.estimate.song import FORMATS, csv_rows, expand_folders, predict_song
+    from core.audio.walk import ScanLimit
 
     try:
         estimator = load_estimator(args.model)

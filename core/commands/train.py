@@ -14,8 +14,8 @@ _SETTINGS = ("model", "loss", "optimizer", "lr", "momentum", "epochs", "batch_si
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from core.argtypes import fraction, non_negative_float, open_fraction, output_folder, positive_float, positive_int
-    from core.models import BUILDERS
-    from core.training import PRESETS
+    from core.models.builders import BUILDERS
+    from core.training.fit import PRESETS
 
     parser.add_argument("--preset", choices=sorted(PRESETS), default="keynet",
                         help="start from these settings (seed: the capstone's MSE/SGD setup; eqkey: the real-music "
@@ -50,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.training import RunConfig, preset, ship, train
+    from core.training.fit import RunConfig, preset, ship, train
 
     try:
         if args.config:

@@ -3,7 +3,7 @@
 A file whose size and modification time match its row is skipped without being read. Otherwise its
 content hash decides: the same content as its row (touched only), as a row whose file is gone (a rename:
 the row moves), or as another file still there (a duplicate: the analysis is copied); anything else is
-analysed with :func:`core.predict.predict_song` in worker processes (:func:`core.parallel.imap`) and
+analysed with :func:`core.estimate.song.predict_song` in worker processes (:func:`core.runtime.parallel.imap`) and
 written as one row the moment it is done, so a scan killed at any point resumes where it stopped.
 """
 from __future__ import annotations
@@ -58,7 +58,7 @@ def now() -> str:
 
 @lru_cache(maxsize=2)
 def _estimator(model: str):
-    from core.estimators import load_estimator
+    from core.estimate.estimators import load_estimator
 
     return load_estimator(model)
 
@@ -70,8 +70,8 @@ class ModelError(RuntimeError):
 def analyse(path: str, model: str) -> dict:
     """The analysis columns of one file (``error`` set, the rest empty, when it cannot be analysed).
     Runs in a worker process; the estimator is loaded once per process."""
-    from core.audio import AudioError
-    from core.predict import predict_song
+    from core.audio.decode import AudioError
+    from core.estimate.song import predict_song
 
     try:
         estimator = _estimator(model)
@@ -145,10 +145,10 @@ def scan(folder: str | Path, db_path: str | Path, model: str = "default", jobs: 
     """Bring the library at ``db_path`` up to date with the audio files under ``folder`` (recursive, symlinked
     folders not followed; only files for which ``keep`` holds, when given). ``progress(done, total)`` follows
     the analyses. Raises :class:`ModelError` when the
-    model cannot be loaded, ``FileNotFoundError`` for a missing folder, ``core.scan.ScanLimit`` past the limits."""
-    from core.parallel import imap
-    from core.predict import AUDIO_SUFFIXES
-    from core.scan import find_files
+    model cannot be loaded, ``FileNotFoundError`` for a missing folder, ``core.audio.walk.ScanLimit`` past the limits."""
+    from core.runtime.parallel import imap
+    from core.estimate.song import AUDIO_SUFFIXES
+    from core.audio.walk import find_files
 
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():

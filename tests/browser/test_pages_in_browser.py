@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from core import msd
+from core.msd import hdf5
 from tests.browser.conftest import ROOT, dashboard, metric, upload_and_read_key, wait_for_app
 from tests.conftest import make_catalog_frame
 
@@ -16,7 +16,7 @@ NAV = '[data-testid="stSidebarNav"]'
 
 @pytest.fixture(scope="module")
 def catalog_path(tmp_path_factory):
-    return msd.write_summary(tmp_path_factory.mktemp("msd") / "msd_summary_file.h5", make_catalog_frame(500, seed=7))
+    return hdf5.write_summary(tmp_path_factory.mktemp("msd") / "msd_summary_file.h5", make_catalog_frame(500, seed=7))
 
 
 def _nav_paths(page, app_url):
@@ -58,7 +58,7 @@ def test_moving_the_confidence_slider_changes_the_count(page, app_url, catalog_p
     value = float(shown)
     page.wait_for_url(re.compile(rf"ds_kc={value:g}\b"), timeout=30_000)
     wait_for_app(page)
-    catalog = msd.read_catalog(catalog_path)
+    catalog = hdf5.read_catalog(catalog_path)
     expected = ((catalog.key_confidence > value) & (catalog.mode_confidence > 0.75)).sum()
     after = metric(page, "Selected")
     assert value < 0.75
@@ -69,7 +69,7 @@ def test_a_shared_link_restores_the_view(page, app_url, catalog_path):
     params = {"ds_src": str(catalog_path), "ds_kc": "0.3", "ds_mc": "0.6", "ds_q": "Artist 2"}
     page.goto(f"{app_url}/dataset?{urlencode(params)}")
     wait_for_app(page)
-    catalog = msd.read_catalog(catalog_path)
+    catalog = hdf5.read_catalog(catalog_path)
     expected = ((catalog.key_confidence > 0.3) & (catalog.mode_confidence > 0.6)
                 & catalog.artist_name.str.contains("Artist 2", case=False)).sum()
     assert metric(page, "Selected") == f"{expected:,}"
@@ -86,8 +86,8 @@ def test_a_malformed_link_warns_and_falls_back(page, app_url, catalog_path):
 
 
 def test_uploading_a_song_shows_its_predicted_key(page, app_url, tmp_path):
-    from core.estimators import load_estimator
-    from core.predict import predict_song
+    from core.estimate.estimators import load_estimator
+    from core.estimate.song import predict_song
     from tests.audio_fixtures import write_key_audio
 
     song = write_key_audio(tmp_path / "song.flac", "E minor", seconds=8.0)

@@ -73,8 +73,8 @@ def test_training_is_off_and_names_no_file(page, public_url, private):
 
 
 def test_prediction_still_works_in_public_mode(page, public_url, tmp_path):
-    from core.estimators import load_estimator
-    from core.predict import predict_song
+    from core.estimate.estimators import load_estimator
+    from core.estimate.song import predict_song
     from tests.audio_fixtures import write_key_audio
 
     song = write_key_audio(tmp_path / "song.ogg", "D major", seconds=8.0)

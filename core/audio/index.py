@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.access import NotRegularFile, inside, open_regular
+from core.service.access import NotRegularFile, inside, open_regular
 from core.keys import Key
-from core.scan import ScanLimit, find_files
+from core.audio.walk import ScanLimit, find_files
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 

@@ -1,5 +1,5 @@
 """Arrangements in a given key: drums, bass, comping and a lead line as pretty_midi instruments, or
-a folk tune from music21's corpus (:mod:`core.tunes`) transposed to the key, solo or accompanied.
+a folk tune from music21's corpus (:mod:`core.data.tunes`) transposed to the key, solo or accompanied.
 
 :func:`plan_clip` draws every random choice of one clip from a seed (so a plan is reproducible and
 its key exact by construction); :func:`arrangement` turns a plan into two MIDI stems, the comping
@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from core.keys import MAJOR, Key
-from core.synth.styles import CHORDS, STYLES, Progression
+from core.data.synth.styles import CHORDS, STYLES, Progression
 
 # 16 steps per bar: (kick, snare, closed hat, open hat / ride) hit masks, "x" = hit.
 GROOVES = {
@@ -89,19 +89,19 @@ def _step_time(step: int, step_s: float, swing: bool) -> float:
 
 @lru_cache(maxsize=2)
 def tunes_in_mode(mode: int) -> tuple:
-    """The folk tunes (:class:`core.tunes.TuneText`) whose stated key has this mode, in a fixed order."""
-    from core.tunes import list_tunes
+    """The folk tunes (:class:`core.data.tunes.TuneText`) whose stated key has this mode, in a fixed order."""
+    from core.data.tunes import list_tunes
 
     return tuple(t for t in list_tunes() if t.key.mode == mode)
 
 
 def tune_arrangement(plan: ClipPlan, seconds: float):
-    """The plan's folk tune moved to its key: melody alone, or with bass and chords (core.corpus), as the
+    """The plan's folk tune moved to its key: melody alone, or with bass and chords (core.data.corpus), as the
     ``rest`` stem. A tune music21 cannot read is replaced by the next one of the same mode."""
     import pretty_midi
 
-    from core import corpus
-    from core.tunes import parse_tune
+    from core.data import corpus
+    from core.data.tunes import parse_tune
 
     candidates = tunes_in_mode(plan.key.mode)
     for offset in range(len(candidates)):

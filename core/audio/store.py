@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from core.features import FeatureSettings, extract
+from core.audio.features import FeatureSettings, extract
 
 Progress = Callable[[int, int], None]
 
@@ -37,7 +37,7 @@ def file_item_id(path: str | Path) -> str:
 
 def _extract_file(path: str, settings_dict: dict) -> tuple[np.ndarray | None, str | None]:
     """Features of one file, or an error message (worker side; runs in any process)."""
-    from core.audio import AudioError, load_audio
+    from core.audio.decode import AudioError, load_audio
 
     settings = FeatureSettings.from_dict(settings_dict)
     try:
@@ -171,7 +171,7 @@ class FeatureStore:
         return total - sum(item in self.errors for item, _, _ in todo) + len(aliased)
 
     def _run(self, todo: list, jobs: int, scheduler_address: str | None) -> Iterator:
-        from core.parallel import imap
+        from core.runtime.parallel import imap
 
         settings = self.settings.to_dict()
         return imap(_extract_file, [(path, settings) for _, path, _ in todo], jobs, scheduler_address)

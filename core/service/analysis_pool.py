@@ -5,7 +5,7 @@ context). A slot's process serves one request at a time and keeps the estimators
 :data:`MODELS_PER_WORKER`) between requests. When a process dies (a segfault in a decoder or in numba
 code, the OOM killer, a ``kill``), only the request it was serving fails, with :class:`AnalysisCrashed`
 ("the analysis crashed; try again"); that slot gets a fresh process on its next request, after numba's
-cache is probed again (:func:`core.numba_cache.ensure`), and the other slots keep theirs. Memory stays
+cache is probed again (:func:`core.runtime.numba_cache.ensure`), and the other slots keep theirs. Memory stays
 bounded: a process is replaced after ``max_tasks`` requests, and all processes exit after ``idle_s``
 seconds without requests (the next request starts them again). Workers run :data:`NICENESS` steps nicer
 than the server, so page renders go first when the cores are busy.
@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import context, popen_spawn_posix
 from typing import Any, Callable
 
-from core import numba_cache
+from core.runtime import numba_cache
 
 CRASHED = "the analysis crashed; try again"
 MODELS_PER_WORKER = 4
@@ -48,7 +48,7 @@ def worker_estimator(name: str):
     if name in _estimators:
         _estimators.move_to_end(name)
         return _estimators[name]
-    from core.estimators import load_estimator
+    from core.estimate.estimators import load_estimator
 
     _estimators[name] = estimator = load_estimator(name)
     while len(_estimators) > MODELS_PER_WORKER:
@@ -57,8 +57,8 @@ def worker_estimator(name: str):
 
 
 def predict_task(data: bytes, filename: str, model: str, window_s: float, hop_s: float) -> dict:
-    """In a worker: :func:`core.predict.predict_song` of uploaded bytes, as its dict."""
-    from core.predict import predict_song
+    """In a worker: :func:`core.estimate.song.predict_song` of uploaded bytes, as its dict."""
+    from core.estimate.song import predict_song
 
     return predict_song(data, worker_estimator(model), name=filename, window_s=window_s, hop_s=hop_s).to_dict()
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from core import paths
 from core.keys import N_CLASSES
-from core.models import EQKEY_INPUT_SHAPE, KEYNET_INPUT_SHAPE, SEED_INPUT_SHAPE
+from core.models.builders import EQKEY_INPUT_SHAPE, KEYNET_INPUT_SHAPE, SEED_INPUT_SHAPE
 
 STATUSES = ("running", "finished", "failed", "stopped", "interrupted")
 STOP_FILE = "STOP"
@@ -242,8 +242,8 @@ def delete_run(run_id: str) -> None:
 def check(config: RunConfig) -> None:
     """Raise ValueError for a config that cannot train (unknown model, bad data spec), before a run folder
     exists; a finished run of it passes (its data may have moved since)."""
-    from core import datasets
-    from core.models import BUILDERS
+    from core.data import datasets
+    from core.models.builders import BUILDERS
 
     stored = get_run(config)
     if stored is not None and stored.state == "finished":
@@ -252,7 +252,7 @@ def check(config: RunConfig) -> None:
         raise ValueError(f"unknown model {config.model!r}; choose one of {sorted(BUILDERS)}")
     datasets.check_spec(config.data, config.representation)
     if config.init:
-        from core.estimators import model_folder
+        from core.estimate.estimators import model_folder
 
         model_folder(config.init)
 
@@ -391,7 +391,7 @@ def _resume(folder: Path):
     """The model and epoch count of the newest loadable checkpoint, or ``(None, 0)``."""
     import keras
 
-    from core.models import fold_octaves
+    from core.models.builders import fold_octaves
 
     fold_octaves()  # registers the custom layer the eqkey checkpoints hold
     for path in sorted(folder.glob(CHECKPOINT_GLOB), reverse=True):
@@ -405,9 +405,9 @@ def _resume(folder: Path):
 def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Progress | None, verbose: int) -> str:
     import keras
 
-    from core import datasets
-    from core.metrics import summary
-    from core.models import build
+    from core.data import datasets
+    from core.evaluation.metrics import summary
+    from core.models.builders import build
 
     keras.utils.set_random_seed(config.split_seed)
     data = datasets.load(config.data, config.input_shape, config.split_seed, config.representation)
@@ -462,11 +462,11 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
 
 
 def _initial_weights(name: str) -> list:
-    """The weights of the model ``name`` (see :func:`core.estimators.model_folder`) to start a run from."""
+    """The weights of the model ``name`` (see :func:`core.estimate.estimators.model_folder`) to start a run from."""
     import keras
 
-    from core.estimators import model_folder
-    from core.models import fold_octaves
+    from core.estimate.estimators import model_folder
+    from core.models.builders import fold_octaves
 
     fold_octaves()
     return keras.models.load_model(model_folder(name) / "model.keras", compile=False).get_weights()
@@ -475,7 +475,7 @@ def _initial_weights(name: str) -> list:
 def _write_predictions(folder: Path, test, proba: np.ndarray, spec: str) -> None:
     import pandas as pd
 
-    from core.datasets import relative_track_ids
+    from core.data.datasets import relative_track_ids
 
     frame = pd.DataFrame(proba, columns=[f"p{i}" for i in range(N_CLASSES)])
     frame.insert(0, "class_index", test.y)
@@ -487,7 +487,7 @@ def _training_batches(data, batch_size: int, augment: bool, seed: int):
     """Shuffled training batches with one-hot labels and, optionally, a random transposition per example."""
     import keras
 
-    from core.datasets import crop_tuned, transpose
+    from core.data.datasets import crop_tuned, transpose
 
     class Batches(keras.utils.PyDataset):
         def __init__(self):

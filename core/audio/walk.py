@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from core.access import inside
+from core.service.access import inside
 
 MAX_ENTRIES = 200_000  # files and folders looked at
 MAX_SECONDS = 10.0

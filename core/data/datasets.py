@@ -15,7 +15,7 @@ A data spec is a string in a run's config:
   with all cores and read batch by batch, so the set need not fit in memory.
 
 Representations: ``semitone`` (log-CQT windows, 4 octaves from C2), ``stft162`` (the capstone's
-image) and ``tuned`` (tuned semitones, :func:`core.features.tuned_semitones`): the store keeps
+image) and ``tuned`` (tuned semitones, :func:`core.audio.features.tuned_semitones`): the store keeps
 :data:`TUNED_OCTAVES` octaves from C1 and the whole excerpt, and each training batch crops a random
 run of frames and a random 7-octave band, which transposes the example (:func:`crop_tuned`).
 """
@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.corpus import CLIP_SECONDS, clip_file
-from core.features import FeatureSettings, extract
+from core.data.corpus import CLIP_SECONDS, clip_file
+from core.audio.features import FeatureSettings, extract
 from core.keys import N_CLASSES, Key
-from core.profiles import profile
+from core.estimate.profiles import profile
 
 @dataclass
 class Dataset:
@@ -55,7 +55,7 @@ class Dataset:
 
 
 class StoreArray:
-    """Semitone windows read from a :class:`core.feature_store.FeatureStore` on demand.
+    """Semitone windows read from a :class:`core.audio.store.FeatureStore` on demand.
 
     ``x[index]`` reads only those items (cropped to ``frames``, scaled to max 1, with a channel
     axis), so training batches never hold the whole set; ``take`` selects items without reading.
@@ -113,7 +113,7 @@ def check_spec(spec: str, representation: str = "semitone") -> None:
         if not paths.DEFAULT_CATALOG.is_file():
             raise ValueError(f"the corpus is not built yet (no {paths.DEFAULT_CATALOG}); run `python -m core corpus`")
     elif spec.startswith(("synth:", "labels:")):
-        from core.audio_index import read_labels
+        from core.audio.index import read_labels
 
         if representation not in ("semitone", "tuned"):
             raise ValueError(f"labelled audio is available as 'semitone' or 'tuned', not {representation!r}")
@@ -151,7 +151,7 @@ def label_files(spec: str) -> list[Path]:
     make a generated corpus that is not there)."""
     if spec.startswith("labels:"):
         return [Path(spec.split(":", 1)[1])]
-    from core.synth.build import RECIPES, default_out
+    from core.data.synth.build import RECIPES, default_out
 
     files = []
     for name in spec.split(":", 1)[1].split("+"):
@@ -174,7 +174,7 @@ REAL_POOL = "realpool"  # in a synth: spec, the real recordings `python -m core 
 
 
 def _pool_labels() -> Path:
-    from core.realpool import default_pool
+    from core.data.realpool import default_pool
 
     csv = default_pool() / "labels.csv"
     if not csv.is_file():
@@ -238,8 +238,8 @@ def _labelled(csv_paths: list[Path], input_shape: tuple[int, int, int], represen
     from tqdm import tqdm
 
     from core import paths
-    from core.audio_index import read_labels
-    from core.feature_store import FeatureStore
+    from core.audio.index import read_labels
+    from core.audio.store import FeatureStore
 
     import pandas as pd
 
@@ -268,10 +268,10 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
 
     ``semitone``: non-overlapping windows of a log-magnitude constant-Q transform (one bin per
     semitone from C2). ``stft162``: one image per clip, the capstone's input as
-    :func:`core.features.extract` makes it.
+    :func:`core.audio.features.extract` makes it.
     """
     from core import paths
-    from core.msd import MSDError, read_catalog
+    from core.msd.hdf5 import MSDError, read_catalog
 
     try:
         catalog = read_catalog(paths.DEFAULT_CATALOG)
@@ -290,7 +290,7 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
                            semitone_axis=representation == "semitone")
     from tqdm import tqdm
 
-    from core.audio import load_audio
+    from core.audio.decode import load_audio
 
     xs, ys, tracks, songs = [], [], [], []
     for f, track, song, index in tqdm(list(zip(files, catalog["track_id"], catalog["song_id"], catalog["class_index"])),

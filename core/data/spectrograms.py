@@ -1,6 +1,6 @@
 """What the Spectrograms page shows of clips: their features in each representation, and mean chroma.
 
-Features come from :mod:`core.features` through a :class:`core.feature_store.FeatureStore`
+Features come from :mod:`core.audio.features` through a :class:`core.audio.store.FeatureStore`
 under the cache folder, so a clip is analysed once per representation, across restarts.
 """
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Callable
 import numpy as np
 
 from core import paths
-from core.corpus import CLIP_SECONDS
-from core.feature_store import FeatureStore
-from core.features import SEED_SIZE, FeatureSettings
+from core.data.corpus import CLIP_SECONDS
+from core.audio.store import FeatureStore
+from core.audio.features import SEED_SIZE, FeatureSettings
 from core.keys import SHARP_NAMES
 
 REPRESENTATIONS = {

@@ -129,7 +129,7 @@ def _unpack_package(pool: Path, package: str) -> None:
 def cut_excerpts(pool: Path, per_track: int = 4, jobs: int = 1, progress: Progress | None = None) -> pd.DataFrame:
     """Up to ``per_track`` audible excerpts of :data:`EXCERPT_S` from each track, spread over its middle
     80 %, written as FLAC; tracks cut before are skipped."""
-    from core.parallel import imap
+    from core.runtime.parallel import imap
 
     tracks = _read_csv(pool / "tracks.csv")
     if tracks.empty:
@@ -152,7 +152,7 @@ def _cut_track(track: str, folder: str, stem: str, per_track: int) -> list[tuple
     """(file, start) of the excerpts written for one track; none for a track that cannot be decoded."""
     import soundfile as sf
 
-    from core.audio import SILENCE_PEAK, AudioError, duration_s, load_audio
+    from core.audio.decode import SILENCE_PEAK, AudioError, duration_s, load_audio
 
     try:
         total = duration_s(track)
@@ -181,8 +181,8 @@ def _cut_track(track: str, folder: str, stem: str, per_track: int) -> list[tuple
 def vote(pool: Path, voters: Iterable[str] = VOTERS, jobs: int = 1, progress: Progress | None = None) -> pd.DataFrame:
     """Each voter's key and probability for every excerpt, appended to ``votes.csv`` (excerpts already there
     are skipped). Essentia voters are left out where Essentia is not installed."""
-    from core.estimators import essentia_available
-    from core.parallel import imap
+    from core.estimate.estimators import essentia_available
+    from core.runtime.parallel import imap
 
     excerpts = _read_csv(pool / "excerpts.csv")
     if excerpts.empty:
@@ -206,16 +206,16 @@ def vote(pool: Path, voters: Iterable[str] = VOTERS, jobs: int = 1, progress: Pr
 
 @lru_cache(maxsize=1)
 def _voters(names: tuple[str, ...]) -> dict:
-    from core.estimators import load_estimator
+    from core.estimate.estimators import load_estimator
 
     return {name: load_estimator(name) for name in names}
 
 
 def _vote_chunk(files: list[str], names: tuple[str, ...]) -> list[tuple[str, str, str, float]]:
     """(file, voter, key, probability) rows; estimators that read the same features share them."""
-    from core.audio import load_audio, resample
+    from core.audio.decode import load_audio, resample
     from core.keys import Key
-    from core.predict import windows_proba
+    from core.estimate.song import windows_proba
 
     rows = []
     for file in files:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.synth.arrange import ClipPlan, arrangement
-from core.synth.production import produce
+from core.data.synth.arrange import ClipPlan, arrangement
+from core.data.synth.production import produce
 
 SAMPLE_RATE = 22050
 SOUNDFONT_DIRS = (Path("/usr/share/sounds/sf2"), Path("/usr/share/soundfonts"))

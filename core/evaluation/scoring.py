@@ -8,28 +8,28 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from core.estimators import KeyEstimator
-from core.metrics import bootstrap_interval, summary
-from core.predict import predict_song
+from core.estimate.estimators import KeyEstimator
+from core.evaluation.metrics import bootstrap_interval, summary
+from core.estimate.song import predict_song
 
 
 def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
                     progress: Callable[[Iterable], Iterable] = iter, scheduler: str | None = None,
                     within: tuple[Path, ...] | None = None) -> dict:
-    """``core.metrics.summary`` of ``estimator`` on the files of a labels CSV, plus ``seconds``, per-file rows
+    """``core.evaluation.metrics.summary`` of ``estimator`` on the files of a labels CSV, plus ``seconds``, per-file rows
     (``files``: file, true_key, predicted_key, probability, relation, score), ``skipped`` ({file, reason}) and
     ``mirex_interval``: the 95 % bootstrap interval of the MIREX weighted score over the files.
 
     ``progress`` wraps the file loop (tqdm on the command line). Each file goes through
-    :func:`core.predict.predict_song`, the path ``predict`` and the Predict page take. A file that cannot be
-    used (unreadable, silent, too short) is skipped with its reason; :class:`core.audio.AudioError` only
+    :func:`core.estimate.song.predict_song`, the path ``predict`` and the Predict page take. A file that cannot be
+    used (unreadable, silent, too short) is skipped with its reason; :class:`core.audio.decode.AudioError` only
     when none is left. With ``scheduler`` (a Dask address) the files are predicted on that cluster (the
     estimator is sent to each worker once; the files' paths must be readable there). ``within`` (public mode's roots):
     every file the CSV names must lie inside them.
     """
-    from core.audio import AudioError
-    from core.audio_index import read_labels
-    from core.parallel import imap
+    from core.audio.decode import AudioError
+    from core.audio.index import read_labels
+    from core.runtime.parallel import imap
 
     labels = read_labels(labels_csv, within)
     if labels.empty:
@@ -57,7 +57,7 @@ def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
 
 def _file_proba(estimator: KeyEstimator, path: str) -> tuple[np.ndarray | None, str | None]:
     """A file's key probabilities, or why it cannot be used (runs here or on a Dask worker)."""
-    from core.audio import AudioError
+    from core.audio.decode import AudioError
 
     try:
         return predict_song(path, estimator).proba, None
@@ -76,7 +76,7 @@ def file_row(file: str, true: int, proba: np.ndarray) -> dict:
 
 
 def evaluate_run(folder: str | Path) -> dict:
-    """``core.metrics.summary`` of a run's stored test-split predictions (``predictions.csv``)."""
+    """``core.evaluation.metrics.summary`` of a run's stored test-split predictions (``predictions.csv``)."""
     frame = pd.read_csv(Path(folder) / "predictions.csv")
     proba = frame[[f"p{i}" for i in range(24)]].to_numpy(dtype=float)
     return summary(frame["class_index"].to_numpy(dtype=int), proba)
@@ -84,7 +84,7 @@ def evaluate_run(folder: str | Path) -> dict:
 
 def evaluate_on_run_split(folder: str | Path, estimator: KeyEstimator,
                           progress: Callable[[Iterable], Iterable] = iter) -> dict:
-    """``core.metrics.summary`` of ``estimator`` on the audio of a run's test tracks, one estimate per clip.
+    """``core.evaluation.metrics.summary`` of ``estimator`` on the audio of a run's test tracks, one estimate per clip.
 
     Puts baselines beside a CNN on the same test split; the clips are found by :func:`clip_path`. Raises
     FileNotFoundError, one line naming no folder, saying how to make the clips when any is missing.
@@ -104,9 +104,9 @@ def evaluate_on_run_split(folder: str | Path, estimator: KeyEstimator,
 def run_folders() -> dict[str, Path]:
     """Every run folder by name: the shipped ``default`` first, the other shipped models, then the runs
     under ``RUNS_DIR``."""
-    from core.estimators import shipped_models
+    from core.estimate.estimators import shipped_models
     from core.paths import DEFAULT_MODEL_DIR, MODELS_DIR
-    from core.training import list_runs
+    from core.training.fit import list_runs
 
     folders = {"default": DEFAULT_MODEL_DIR} if DEFAULT_MODEL_DIR.is_dir() else {}
     folders |= {name: MODELS_DIR / name for name in shipped_models()}
@@ -136,7 +136,7 @@ def _first_conv(model):
 
 def first_layer_activations(model, x: np.ndarray) -> np.ndarray:
     """(filters, height, width) outputs of the first 2-D convolution for one input ``x`` (model input shape),
-    for a :class:`core.network.Network` or a Keras model."""
+    for a :class:`core.models.network.Network` or a Keras model."""
     layer, batch = _first_conv(model), np.asarray(x, dtype=np.float32)[None]
     if hasattr(model, "output_of"):
         return np.transpose(model.output_of(layer, batch)[0], (2, 0, 1))
@@ -147,10 +147,10 @@ def first_layer_activations(model, x: np.ndarray) -> np.ndarray:
 
 def clip_path(track_id: str, class_index: int, spec: str = "corpus") -> Path:
     """The audio of a run's test track, for the run's data spec: an absolute path as it is (runs written before
-    ids were relative), a path relative to :func:`core.datasets.corpus_root` for generated or labelled audio,
+    ids were relative), a path relative to :func:`core.data.datasets.corpus_root` for generated or labelled audio,
     else the bundled corpus clip ``<key>-<mode>/<track_id>.ogg``."""
-    from core.corpus import clip_file
-    from core.datasets import corpus_root
+    from core.data.corpus import clip_file
+    from core.data.datasets import corpus_root
     from core.paths import DEFAULT_AUDIO_DIR
 
     path, root = Path(track_id), corpus_root(spec)
@@ -172,10 +172,10 @@ def run_data(folder: str | Path) -> str:
 
 
 def missing_clips_hint(folder: str | Path) -> str:
-    """How to make a run's missing test clips: :func:`core.datasets.build_hint` with its ``data.json``."""
+    """How to make a run's missing test clips: :func:`core.data.datasets.build_hint` with its ``data.json``."""
     import json
 
-    from core.datasets import build_hint
+    from core.data.datasets import build_hint
 
     try:
         corpora = json.loads((Path(folder) / "data.json").read_text()).get("corpora")

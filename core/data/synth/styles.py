@@ -33,7 +33,7 @@ class Style:
     name: str
     tempo: tuple[float, float]
     progressions: dict[int, tuple[Progression, ...]]  # mode -> idiomatic progressions
-    groove: str                  # drum pattern name in core.synth.arrange.GROOVES
+    groove: str                  # drum pattern name in core.data.synth.arrange.GROOVES
     bass: str                    # bass figure: roots, root_fifth, octaves, walking, offbeat, riff
     comp: str                    # comping rhythm: whole, strum, offbeat, power, stabs, arpeggio
     comp_programs: tuple[int, ...]

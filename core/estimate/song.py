@@ -1,11 +1,11 @@
 """Key of a whole song in bounded time and memory: windows, global probabilities, key over time.
 
-The song is read window by window (:func:`core.audio.iter_windows`), never decoded whole; each
+The song is read window by window (:func:`core.audio.decode.iter_windows`), never decoded whole; each
 window becomes the estimator's features as it is read, and all windows then go through the model
 together (:func:`windows_proba`). A window's 24-class probabilities are the mean over its feature
 rows (excerpts), the song's the mean over its windows. Long songs
 are analysed with at most ``max_windows`` windows spread evenly over the whole length.
-Each window's tuning (:func:`core.features.audio_tuning`) is kept too, and where the windows of the
+Each window's tuning (:func:`core.audio.features.audio_tuning`) is kept too, and where the windows of the
 first and second part of a song agree on two different keys, :meth:`Prediction.key_change` names the
 modulation ("C major → C# minor at 2:31").
 """
@@ -17,9 +17,9 @@ from typing import Callable
 
 import numpy as np
 
-from core.audio import (SILENCE_PEAK, AudioError, Source, audible_s, check_enough_audio, check_file, duration_s,
+from core.audio.decode import (SILENCE_PEAK, AudioError, Source, audible_s, check_enough_audio, check_file, duration_s,
                         iter_windows)
-from core.features import audio_tuning
+from core.audio.features import audio_tuning
 from core.keys import Key, circle_of_fifths_order, compatible_keys
 
 FORMATS = ("wav", "mp3", "flac", "ogg", "aiff", "aif")
@@ -130,7 +130,7 @@ def check_format(name: str) -> None:
 def expand_folders(paths: list[str]) -> list[str]:
     """``paths`` with every folder replaced by the audio files under it (recursive, sorted; symlinked folders
     not followed); files are kept as given, so a bad one still gets its own message."""
-    from core.scan import find_files
+    from core.audio.walk import find_files
     from core.library.scan import MAX_ENTRIES, MAX_SECONDS
 
     out = []
@@ -167,7 +167,7 @@ def windows_proba(features: list[np.ndarray], estimator) -> np.ndarray:
 def predict_song(source: Source, estimator, name: str | None = None, window_s: float = WINDOW_S,
                  hop_s: float = HOP_S, max_windows: int = MAX_WINDOWS,
                  progress: Callable[[int, int], None] | None = None) -> Prediction:
-    """Predict the key of one song with ``estimator`` (a :class:`core.estimators.KeyEstimator`: ``settings``, ``features(y)``, ``predict_proba``).
+    """Predict the key of one song with ``estimator`` (a :class:`core.estimate.estimators.KeyEstimator`: ``settings``, ``features(y)``, ``predict_proba``).
 
     Raises :class:`AudioError` with the file name for unusable input (unsupported, empty,
     not audio, silent).

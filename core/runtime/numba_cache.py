@@ -57,8 +57,8 @@ def probe() -> None:
     """Call every librosa path Keyscope's features take (compiling or loading its cached functions)."""
     import numpy as np
 
-    from core.features import KINDS, FeatureSettings, extract
-    from core.estimators import TemplateEstimator
+    from core.audio.features import KINDS, FeatureSettings, extract
+    from core.estimate.estimators import TemplateEstimator
 
     sr = 22050
     t = np.arange(2 * sr, dtype=np.float32) / sr
@@ -73,9 +73,9 @@ def probe() -> None:
 
 def _run_probe() -> tuple[bool, str]:
     """Run :func:`probe` in a subprocess: (passed, why not)."""
-    done = subprocess.run([sys.executable, "-c", "from core.numba_cache import probe; probe()"],
+    done = subprocess.run([sys.executable, "-c", "from core.runtime.numba_cache import probe; probe()"],
                           capture_output=True, text=True, timeout=PROBE_TIMEOUT_S,
-                          cwd=Path(__file__).resolve().parent.parent, env=dict(os.environ))
+                          cwd=Path(__file__).resolve().parents[2], env=dict(os.environ))
     if done.returncode == 0:
         return True, ""
     if done.returncode < 0:

@@ -50,7 +50,7 @@ def _detail(err: Exception) -> str:
 def _open(source: Source):
     import soundfile as sf
 
-    from core.quiet import filtered_stderr
+    from core.runtime.quiet import filtered_stderr
 
     name = _name(source)
     if isinstance(source, (str, Path)):

@@ -20,8 +20,8 @@ from typing import Callable
 import pandas as pd
 
 from core.keys import N_CLASSES, Key
-from core.synth.arrange import TUNE, ClipPlan, plan_clip
-from core.synth.styles import STYLES
+from core.data.synth.arrange import TUNE, ClipPlan, plan_clip
+from core.data.synth.styles import STYLES
 
 MANIFEST = "synth.json"
 RECIPES = {  # recipe -> styles drawn in turn
@@ -57,7 +57,7 @@ def _render_to(plan: ClipPlan, target: str, seconds: float, fonts: list[str]) ->
     """Render one clip to ``target`` (worker side); returns an error message or None."""
     import soundfile as sf
 
-    from core.synth.render import SAMPLE_RATE, render_plan
+    from core.data.synth.render import SAMPLE_RATE, render_plan
 
     try:
         y = render_plan(plan, seconds, [Path(f) for f in fonts])
@@ -74,8 +74,8 @@ def build(out: str | Path, recipe: str = "popular", size: int = 2400, seed: int 
           scheduler: str | None = None, seconds: float = CLIP_SECONDS,
           progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Render the corpus into ``out`` (see module docstring); returns the labels of the finished clips."""
-    from core.parallel import imap
-    from core.synth.render import soundfonts
+    from core.runtime.parallel import imap
+    from core.data.synth.render import soundfonts
 
     out = Path(out)
     fonts = [str(f) for f in soundfonts()]

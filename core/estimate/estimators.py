@@ -4,7 +4,7 @@
 its folder name, e.g. ``"keynet-default"``); a run id or folder, or a ``.keras`` file next to its
 ``config.json``, loads that CNN;
 ``"template:<profile>"`` is Krumhansl-Schmuckler template matching on chroma with
-any profile of :mod:`core.profiles`; ``"essentia"`` is Essentia's ``KeyExtractor``
+any profile of :mod:`core.estimate.profiles`; ``"essentia"`` is Essentia's ``KeyExtractor``
 only where ``import essentia`` works. Estimators are read-only after loading, so
 one object can serve many threads (pages cache them with ``st.cache_resource``).
 """
@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from core import paths
-from core.features import FeatureSettings, extract, extract_whole
+from core.audio.features import FeatureSettings, extract, extract_whole
 from core.keys import N_CLASSES
-from core.profiles import PROFILES, match_proba
+from core.estimate.profiles import PROFILES, match_proba
 
 TEMPLATE_SETTINGS = FeatureSettings(kind="chroma", duration=10.0)  # features() take the audio's own duration
 
@@ -69,7 +69,7 @@ class TemplateEstimator(KeyEstimator):
 class CNNEstimator(KeyEstimator):
     """A trained Keras model and the representation its run config names.
 
-    The model runs in NumPy (:mod:`core.network`, no TensorFlow import); only a model with layers that
+    The model runs in NumPy (:mod:`core.models.network`, no TensorFlow import); only a model with layers that
     runtime does not implement is loaded with Keras."""
 
     def __init__(self, model_path: Path, config: dict, name: str) -> None:
@@ -80,11 +80,11 @@ class CNNEstimator(KeyEstimator):
         self.representation = config.get("representation", "semitone")
         frames = self.input_shape[1]
         if self.representation == "semitone":
-            from core.datasets import semitone_settings
+            from core.data.datasets import semitone_settings
 
             self.settings = semitone_settings(self.input_shape[0], frames)
         elif self.representation == "tuned":
-            from core.datasets import TUNED_SETTINGS
+            from core.data.datasets import TUNED_SETTINGS
 
             self.settings = TUNED_SETTINGS
         else:
@@ -92,11 +92,11 @@ class CNNEstimator(KeyEstimator):
 
     def features(self, y: np.ndarray) -> np.ndarray:
         if self.representation == "semitone":
-            from core.datasets import semitone_windows
+            from core.data.datasets import semitone_windows
 
             return semitone_windows(y, self.input_shape[0], self.input_shape[1])[..., None]
         if self.representation == "tuned":  # the whole of y in one input: the model takes any length
-            from core.datasets import tuned_input
+            from core.data.datasets import tuned_input
 
             return tuned_input(extract_whole(y, self.settings))[None, ..., None]
         return excerpt_features(y, self.settings)[..., None]
@@ -117,14 +117,14 @@ class CNNEstimator(KeyEstimator):
 def load_model(model_path: Path):
     """A callable model (batch in, probabilities out) from a ``.keras`` file: the NumPy runtime, or Keras for
     a model it cannot run."""
-    from core.network import UnsupportedModel, load_network
+    from core.models.network import UnsupportedModel, load_network
 
     try:
         return load_network(model_path)
     except UnsupportedModel:
         import keras
 
-        from core.models import fold_octaves
+        from core.models.builders import fold_octaves
 
         fold_octaves()  # registers eqkey's custom layer before loading
         return keras.models.load_model(model_path, compile=False)
@@ -219,7 +219,7 @@ def model_folder(name: str) -> Path:
         return path.parent
     if path.is_dir():
         return path
-    from core.training import runs_dir
+    from core.training.fit import runs_dir
 
     if text and (runs_dir() / text).is_dir():
         return runs_dir() / text
@@ -246,7 +246,7 @@ def _model_name(folder: Path) -> str:
 def available_estimators() -> list[str]:
     """Names :func:`load_estimator` accepts: default, other shipped models, finished runs, templates,
     Essentia if installed."""
-    from core.training import list_runs
+    from core.training.fit import list_runs
 
     names = ["default"] if (paths.DEFAULT_MODEL_DIR / "model.keras").exists() else []
     names += shipped_models()
@@ -258,10 +258,10 @@ def available_estimators() -> list[str]:
 def estimate_audio(estimator: KeyEstimator, y: np.ndarray, sr: int) -> np.ndarray:
     """(24,) key probabilities of mono audio ``y`` at ``sr``: the estimator's own features, averaged."""
     if sr != estimator.settings.sample_rate:
-        from core.audio import resample
+        from core.audio.decode import resample
 
         y = resample(y, sr, estimator.settings.sample_rate)
-    from core.predict import windows_proba
+    from core.estimate.song import windows_proba
 
     proba = windows_proba([estimator.features(y)], estimator)[0]
     return proba / proba.sum()

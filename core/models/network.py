@@ -2,7 +2,7 @@
 
 A ``.keras`` file is a zip of ``config.json`` (the layers) and ``model.weights.h5`` (their weights);
 :func:`load_network` reads both with :mod:`zipfile` and :mod:`h5py` and returns a :class:`Network`
-that runs the layers :mod:`core.models` builds (and the usual simple ones: dense, flatten, pooling) in
+that runs the layers :mod:`core.models.builders` builds (and the usual simple ones: dense, flatten, pooling) in
 float64 NumPy. A model with any other layer, or not a plain chain of layers, raises
 :class:`UnsupportedModel`, so the caller can fall back to Keras. Training stays on Keras.
 """
@@ -163,7 +163,7 @@ class Layer:
         return lambda x: x.reshape(len(x), -1)
 
     def _build_FoldOctaves(self, config, weights):
-        """:func:`core.models.fold_octaves`: mean over frames, rows an octave apart summed, 24 logits."""
+        """:func:`core.models.builders.fold_octaves`: mean over frames, rows an octave apart summed, 24 logits."""
         def fold(x):
             x = x.mean(axis=2)
             return x.reshape(len(x), x.shape[1] // 12, 12, 2).sum(axis=1).reshape(-1, N_CLASSES)

@@ -75,8 +75,8 @@ def imap(func: Callable[..., Any], calls: Iterable[tuple], jobs: int = 1, schedu
     """Yield ``func(*shared, *args)`` for each ``args`` in ``calls``, in order: ``jobs`` joblib processes, or
     the Dask cluster at ``scheduler`` (``tcp://host:8786``, checked by :func:`connect`) when one is given, where
     ``shared`` (a model, say) is sent to each worker once. Numba's cache is made sound first
-    (:func:`core.numba_cache.ensure`), so concurrent workers never compile librosa's functions at once."""
-    from core.numba_cache import ensure
+    (:func:`core.runtime.numba_cache.ensure`), so concurrent workers never compile librosa's functions at once."""
+    from core.runtime.numba_cache import ensure
 
     calls = list(calls)
     if scheduler:

@@ -1,6 +1,6 @@
 """The bundled labelled corpus: folk tunes with published keys, rendered to audio.
 
-Tunes (:mod:`core.tunes`) are transposed so that the 24 key classes are covered
+Tunes (:mod:`core.data.tunes`) are transposed so that the 24 key classes are covered
 equally, given an instrument, a tempo, an optional bass-and-chords accompaniment
 built from the key, a loudness and some noise, turned into MIDI with pretty_midi
 and rendered with midirenderer and pretty_midi's General MIDI soundfont. All
@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from core.keys import MAJOR, Key, as_key
-from core.tunes import Tune, list_tunes, parse_tune
+from core.data.tunes import Tune, list_tunes, parse_tune
 
 SAMPLE_RATE = 22050
 CLIP_SECONDS = 15.0
@@ -218,7 +218,7 @@ def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_t
 
     import soundfile as sf
 
-    from core.msd import write_summary
+    from core.msd.hdf5 import write_summary
 
     out = Path(out)
     check_out(out)

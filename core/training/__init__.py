@@ -1,0 +1,1 @@
+"""Fitting runs: launching, watching, resuming, shipping. Imports data, models, estimate, evaluation."""
