@@ -11,9 +11,9 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import systems  # noqa: F401 - puts the repository root on sys.path
 from tqdm import tqdm
 
-import systems  # noqa: F401 - puts the repository root on sys.path
 from core.audio.index import read_labels
 from core.estimate.estimators import load_estimator
 from core.evaluation.scoring import evaluate_labels, evaluate_on_run_split

@@ -13,16 +13,16 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
-
 import speed
 import systems  # noqa: F401 - puts the repository root on sys.path
 from accuracy import CATEGORIES
+from tqdm import tqdm
+
 from core.audio.decode import duration_s
 from core.audio.index import read_labels
+from core.evaluation.metrics import bootstrap_interval, paired_difference
 from core.evaluation.scoring import evaluate_labels
 from core.keys import Key
-from core.evaluation.metrics import bootstrap_interval, paired_difference
 from core.paths import ROOT
 
 DEFAULT_LABELS = ROOT.parent / "shared" / "devset" / "labels.csv"

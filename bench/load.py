@@ -35,12 +35,13 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-
 import systems  # noqa: F401 - puts the repository root on sys.path
+
 from core import paths
-from core.training import fit
 from core.audio.decode import load_audio
-from core.training.fit import REPRESENTATIONS, RunConfig
+from core.models.config import REPRESENTATIONS, RunConfig
+from core.models.runs import get_run, request_stop
+from core.training.launch import start_in_background
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "load.json"
@@ -216,17 +217,17 @@ def start_training(home: Path, count: int) -> list:
     runs = []
     for seed in range(count):
         config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=500, data="synthetic:2000", split_seed=seed)
-        runs.append((config, fit.start_in_background(config)))
+        runs.append((config, start_in_background(config)))
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not all(
-            (getattr(fit.get_run(c), "status", {}) or {}).get("epoch", 0) >= 1 for c, _ in runs):
+            (getattr(get_run(c), "status", {}) or {}).get("epoch", 0) >= 1 for c, _ in runs):
         time.sleep(1.0)
     return runs
 
 
 def stop_training(runs: list) -> None:
     for config, process in runs:
-        fit.request_stop(config.id)
+        request_stop(config.id)
     for _, process in runs:
         try:
             process.wait(timeout=60)

@@ -25,11 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.msd import hdf5
-
 from core import paths  # noqa: E402
-from core.msd.frame_cache import cache_file  # noqa: E402
+from core.msd import hdf5
 from core.msd.catalog import Selection, select, summarize  # noqa: E402
+from core.msd.frame_cache import cache_file  # noqa: E402
 from tests.conftest import make_catalog_frame  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -20,10 +20,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 import accuracy
-from accuracy import CATEGORIES
 import devset
 import speed
 import systems
+from accuracy import CATEGORIES
 from msd_scale import OUT, machine
 
 BENCH = Path(__file__).resolve().parent

@@ -25,14 +25,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import systems  # noqa: F401 - puts the repository root on sys.path
 from joblib import Parallel, delayed
+from msd_scale import timed
 from tqdm import tqdm
 
-import systems  # noqa: F401 - puts the repository root on sys.path
 from core.audio.decode import duration_s, load_audio
 from core.estimate.estimators import load_estimator
 from core.estimate.song import predict_song
-from msd_scale import timed
 
 STAGES = ("decode", "features", "predict")
 _ESTIMATORS: dict = {}
@@ -133,7 +133,8 @@ def training(repeats: int, epochs: int) -> dict | str:
 def train_probe(epochs: int) -> dict:
     """Train the keynet preset on the corpus for ``epochs`` epochs in this process (KEYSCOPE_RUNS set by the caller)."""
     from core.data import datasets
-    from core.training.fit import preset, train
+    from core.models.config import preset
+    from core.training.fit import train
 
     config = preset("keynet", data="corpus", epochs=epochs)
     data = datasets.load(config.data, config.input_shape, config.split_seed, config.representation)  # builds the cache

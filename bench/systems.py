@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.estimate.estimators import available_estimators, essentia_available  # noqa: E402
-from core.training.fit import list_runs  # noqa: E402
+from core.models.runs import list_runs  # noqa: E402
 
 ESSENTIA_PROFILES = ("edma", "temperley", "krumhansl")
 ESSENTIA_SKIPPED = ("skipped: essentia not installed "

@@ -30,7 +30,7 @@ def make_catalog_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
 
 def train_page_config(data: str):
     """The RunConfig the Train page builds for its default (keynet preset) settings and ``tr_data=data``."""
-    from core.training.fit import PRESETS, REPRESENTATIONS, RunConfig
+    from core.models.config import PRESETS, REPRESENTATIONS, RunConfig
 
     preset = PRESETS["keynet"]
     return RunConfig(model=preset["model"], representation=preset["representation"],

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from core.msd import hdf5
 from core.cli import main
 from core.data.corpus import SAMPLE_RATE, build_corpus, plan_corpus
-from core.keys import Key
 from core.data.tunes import _key_of, list_tunes
+from core.keys import Key
+from core.msd import hdf5
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
+from core.models.runs import delete_run, list_runs
 from core.paths import MODELS_DIR
-from core.training.fit import delete_run, list_runs
 
 
 @pytest.fixture

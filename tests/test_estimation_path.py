@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from core.estimate.estimators import estimate_audio, load_estimator
+from core.estimate.song import predict_song, windows_proba
 from core.evaluation.scoring import evaluate_labels
 from core.keys import Key
-from core.estimate.song import predict_song, windows_proba
 from tests.audio_fixtures import SR, key_signal, write_key_audio
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.audio.features import FeatureSettings, extract
 from core.audio.decode import load_audio
+from core.audio.features import FeatureSettings, extract
 from core.audio.store import FeatureStore
 from tests.audio_fixtures import write_key_audio
 

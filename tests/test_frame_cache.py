@@ -4,9 +4,8 @@ import os
 import pandas as pd
 import pytest
 
-from core.msd import hdf5
-
 from core import paths
+from core.msd import hdf5
 from core.msd.frame_cache import cache_file
 from tests.conftest import make_catalog_frame
 

@@ -15,19 +15,26 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from core.msd import hdf5
-
 from core import paths
-from core.service.access import BAD_PATH_MESSAGE, OUTSIDE_MESSAGE, BadPath, NotRegularFile, Policy, regular_file
 from core.audio.index import LabelsError, read_labels
-from core.data.datasets import build_hint, relative_track_ids
-from core.service.downloads import csv_bytes, without_formulas
-from core.evaluation.scoring import clip_path, evaluate_on_run_split, missing_clips_hint, run_data
-from core.estimate.estimators import load_estimator
-from core.keys import Key
 from core.audio.walk import find_files
+from core.data.datasets import build_hint, relative_track_ids
 from core.data.spectrograms import DB_RANGE, for_display
-from core.training.fit import RunConfig
+from core.estimate.estimators import load_estimator
+from core.evaluation.scoring import clip_path, evaluate_on_run_split, missing_clips_hint
+from core.keys import Key
+from core.models.config import RunConfig
+from core.models.runs import run_data
+from core.msd import hdf5
+from core.service.access import (
+    BAD_PATH_MESSAGE,
+    OUTSIDE_MESSAGE,
+    BadPath,
+    NotRegularFile,
+    Policy,
+    regular_file,
+)
+from core.service.downloads import csv_bytes, without_formulas
 from tests.audio_fixtures import write_key_audio
 from tests.conftest import make_catalog_frame, train_page_config
 from ui.guard import plain

@@ -18,7 +18,14 @@ import soundfile as sf
 from core.cli import main
 from core.keys import Key
 from core.library import db, tags
-from core.library.mix import compatible_tracks, find_track, harmonic_path, m3u, table, wheel_counts
+from core.library.mix import (
+    compatible_tracks,
+    find_track,
+    harmonic_path,
+    m3u,
+    table,
+    wheel_counts,
+)
 from core.library.scan import file_hash, scan
 from tests.audio_fixtures import write_key_audio
 
@@ -215,8 +222,9 @@ def test_list_mix_and_playlist_commands(tmp_path, capsys):
     assert main(["library", "scan", str(music), "--db", str(db_path), "--model", MODEL]) == 0
     assert "8 files: 7 analysed (2 with errors)" in capsys.readouterr().out
     assert main(["library", "list", "--db", str(db_path), "--format", "csv", "--notation", "openkey"]) == 0
-    import pandas as pd
     from io import StringIO
+
+    import pandas as pd
 
     frame = pd.read_csv(StringIO(capsys.readouterr().out))
     assert len(frame) == 8 and dict(zip(frame["track"].map(lambda t: Path(t).name), frame["key"]))["t1.flac"] == "1m"

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from core.keys import Key
 from core.evaluation.metrics import headline, summary
+from core.keys import Key
 
 
 def onehot(indices, sharp=1.0):

@@ -44,8 +44,8 @@ def default_model():
 @pytest.mark.parametrize("mode", [MINOR, MAJOR], ids=["minor", "major"])
 @pytest.mark.parametrize("voicing", VOICINGS, ids=["quick-high-V7", "slow-middle-V"])
 def test_cadences_name_their_key(default_model, mode, voicing):
-    from core.estimate.estimators import estimate_audio
     from core.data.synth.render import SAMPLE_RATE, render_midi, soundfonts
+    from core.estimate.estimators import estimate_audio
 
     font = soundfonts()[0]  # pretty_midi's own TimGM6mb: on every machine
     named = {}

@@ -7,10 +7,9 @@ import soundfile as sf
 
 from core.audio.decode import AudioError
 from core.estimate.estimators import load_estimator
-from core.keys import Key
 from core.estimate.song import plan_hop, predict_song
+from core.keys import Key
 from tests.audio_fixtures import key_signal, write_key_audio
-
 
 EST = load_estimator("template:krumhansl")
 

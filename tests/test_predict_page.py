@@ -4,9 +4,8 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import soundfile as sf
-
 import pytest
+import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
 from core import paths

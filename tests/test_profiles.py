@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from core.keys import Key
 from core.estimate.profiles import PROFILES, match, match_proba, profile
+from core.keys import Key
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))

@@ -9,14 +9,15 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.msd import hdf5
-
-from core.training import fit
-from core.service.access import OUTSIDE_MESSAGE, OutsideRoots, Policy
 from core.audio.index import LabelsError, attach_audio, read_labels
 from core.audio.walk import ScanLimit, find_files
-from core.training.fit import REPRESENTATIONS, RunConfig
+from core.models.config import REPRESENTATIONS, RunConfig
+from core.models.runs import get_run
+from core.msd import hdf5
+from core.service.access import OUTSIDE_MESSAGE, OutsideRoots, Policy
 from core.service.workload import EXTRA, KEY, Gate
+from core.training import fit
+from core.training.launch import LimitError, check_limits, start_in_background
 from tests.conftest import make_catalog_frame
 
 SECRETS = ("AKIA_SECRET_TOKEN_1234", "db_password=hunter2")
@@ -131,20 +132,20 @@ def runs(tmp_path, monkeypatch):
 
 def test_training_limits(runs):
     small = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=3, data="synthetic:48")
-    fit.check_limits(small, max_runs=1, max_epochs=5, max_examples=100)
-    with pytest.raises(fit.LimitError, match="over this server's limit of 2"):
-        fit.check_limits(small, max_runs=1, max_epochs=2, max_examples=100)
-    with pytest.raises(fit.LimitError, match="limit of 10 examples"):
-        fit.check_limits(small, max_runs=1, max_epochs=5, max_examples=10)
+    check_limits(small, max_runs=1, max_epochs=5, max_examples=100)
+    with pytest.raises(LimitError, match="over this server's limit of 2"):
+        check_limits(small, max_runs=1, max_epochs=2, max_examples=100)
+    with pytest.raises(LimitError, match="limit of 10 examples"):
+        check_limits(small, max_runs=1, max_epochs=5, max_examples=10)
     busy = runs / "abc"
     busy.mkdir(parents=True)
     (busy / "status.json").write_text(f'{{"state": "running", "pid": {os.getpid()}}}')
-    with pytest.raises(fit.LimitError, match="1 run\\(s\\) are training already"):
-        fit.check_limits(small, max_runs=1, max_epochs=5, max_examples=100)
+    with pytest.raises(LimitError, match="1 run\\(s\\) are training already"):
+        check_limits(small, max_runs=1, max_epochs=5, max_examples=100)
 
 
 def test_a_watched_run_stops_when_nobody_watches(runs, monkeypatch):
-    monkeypatch.setattr(fit, "WATCH_TIMEOUT_S", -1.0)  # stale at once
+    monkeypatch.setattr("core.models.runs.WATCH_TIMEOUT_S", -1.0)  # stale at once
     config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=50, data="synthetic:96", batch_size=8)
     assert fit.train(config, watched=True).state == "stopped"
     assert fit.train(config, watched=False).state == "finished"  # resumed; no stale watch stops it
@@ -152,11 +153,11 @@ def test_a_watched_run_stops_when_nobody_watches(runs, monkeypatch):
 
 def test_a_finished_background_run_is_reaped(runs):
     config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=1, data="synthetic:48")
-    process = fit.start_in_background(config)
+    process = start_in_background(config)
     deadline = time.time() + 180
     while process.returncode is None and time.time() < deadline:  # set by the reaper thread, not by us
         time.sleep(0.5)
-    assert process.returncode == 0 and fit.get_run(config).state == "finished"
+    assert process.returncode == 0 and get_run(config).state == "finished"
     with pytest.raises(ChildProcessError):
         os.waitpid(process.pid, os.WNOHANG)  # already waited for: no zombie left
 

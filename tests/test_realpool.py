@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.data import realpool
 from core.audio.index import read_labels
+from core.data import realpool
 from tests.audio_fixtures import write_key_audio
 
 TEMPLATES = ("template:krumhansl", "template:temperley", "template:shaath")

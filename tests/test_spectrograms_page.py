@@ -7,8 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 from core import paths
 from core.data.corpus import build_corpus
-from core.keys import CLASS_NAMES, Key
 from core.data.spectrograms import axes, features
+from core.keys import CLASS_NAMES, Key
 
 PAGE = str(paths.ROOT / "views" / "spectrograms_page.py")
 

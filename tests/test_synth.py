@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from core import paths
-from core.keys import N_CLASSES, Key
-from core.estimate.profiles import match
 from core.data.synth import arrange, build, production
 from core.data.synth.styles import STYLES
+from core.estimate.profiles import match
+from core.keys import N_CLASSES, Key
 
 STYLE_NAMES = [*sorted(STYLES), arrange.TUNE]
 
@@ -104,8 +104,8 @@ def test_production_keeps_length_and_pitch():
 def test_rendered_clips_sound_in_their_key(tmp_path):
     """Real renders through the soundfonts and production: a key template agrees with most labels."""
     labels = build.build(tmp_path / "c", "popular", size=8, seed=3, jobs=2)
-    from core.estimate.estimators import estimate_audio, load_estimator
     from core.audio.decode import load_audio
+    from core.estimate.estimators import estimate_audio, load_estimator
 
     template = load_estimator("template:krumhansl")
     scores = []
@@ -149,15 +149,16 @@ def test_corpus_command_resumes_after_sigkill(tmp_path):
 
 def test_eqkey_trains_on_a_generated_corpus_and_predicts_a_song(tmp_path, monkeypatch):
     from core.data import datasets
-    from core.training import fit
     from core.estimate.estimators import load_estimator
     from core.estimate.song import predict_song
+    from core.models.config import preset
+    from core.training import fit
     from tests.audio_fixtures import write_key_audio
 
     monkeypatch.setattr(paths, "CACHE_DIR", tmp_path / "cache")
     monkeypatch.setenv("KEYSCOPE_RUNS", str(tmp_path / "runs"))
     build.build(build.default_out("country", 0), "country", size=24, jobs=2)
-    config = fit.preset("eqkey", data="synth:country-s0", epochs=2, width=4, test_fraction=0.25)
+    config = preset("eqkey", data="synth:country-s0", epochs=2, width=4, test_fraction=0.25)
     run = fit.train(config)
     assert run.state == "finished" and run.metrics["n"] >= 4
     data_info = json.loads((run.folder / "data.json").read_text())

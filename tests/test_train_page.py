@@ -4,8 +4,9 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.training import fit
-from core.training.fit import REPRESENTATIONS, RunConfig
+from core.models.config import REPRESENTATIONS, RunConfig
+from core.models.runs import get_run
+from core.training.launch import start_in_background
 
 PAGE = "../views/train_page.py"
 
@@ -61,9 +62,9 @@ def test_start_trains_in_background_then_serves_from_cache():
     assert not app.exception
     config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=1, data="synthetic:96")
     deadline = time.time() + 120
-    while time.time() < deadline and getattr(fit.get_run(config), "state", None) != "finished":
+    while time.time() < deadline and getattr(get_run(config), "state", None) != "finished":
         time.sleep(0.5)
-    assert fit.get_run(config).state == "finished"
+    assert get_run(config).state == "finished"
     again = _open(**params)
     assert "Served from cache" in _text(again)
     assert any(m.label == "accuracy" for m in again.metric)
@@ -71,16 +72,16 @@ def test_start_trains_in_background_then_serves_from_cache():
 
 def test_running_run_is_watched_and_the_stop_button_stops_it(runs):
     config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=300, data="synthetic:96")
-    proc = fit.start_in_background(config)
+    proc = start_in_background(config)
     deadline = time.time() + 120
-    while time.time() < deadline and (getattr(fit.get_run(config), "status", {}) or {}).get("epoch", 0) < 1:
+    while time.time() < deadline and (getattr(get_run(config), "status", {}) or {}).get("epoch", 0) < 1:
         time.sleep(0.3)
     app = _open(tr_epochs="300", tr_data="synthetic:96")
     assert not app.exception
     assert any("running" in p.proto.text for p in app.get("progress"))
     app.button(key="tr_stop").click().run()
     assert proc.wait(timeout=120) == 0
-    assert fit.get_run(config).state == "stopped"
+    assert get_run(config).state == "stopped"
 
 
 def test_metrics_are_named_as_on_the_runs_page(runs):

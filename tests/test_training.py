@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import datasets
-
-from core.training import fit
 from core.cli import main
+from core.data import datasets
 from core.evaluation.scoring import clip_path
-from core.training.fit import RunConfig
+from core.models.config import RunConfig, preset
+from core.models.runs import list_runs, request_stop
+from core.training import fit
+from core.training.launch import BACKGROUND_NICENESS, start_in_background
 
 TINY = dict(input_shape=(12, 8, 1), data="synthetic:96", batch_size=16, epochs=2)
 
@@ -43,7 +44,7 @@ def test_run_writes_its_folder_and_repeat_is_served_from_cache():
     again = fit.train(RunConfig(**TINY))
     assert again.cached and again.id == run.id
     assert (run.folder / "model.keras").stat().st_mtime_ns == model_time  # not retrained
-    assert [r.id for r in fit.list_runs()] == [run.id]
+    assert [r.id for r in list_runs()] == [run.id]
 
 
 def test_config_hash_is_stable_and_settings_matter():
@@ -54,7 +55,7 @@ def test_config_hash_is_stable_and_settings_matter():
 
 
 def test_seed_preset_has_the_capstone_settings():
-    config = fit.preset("seed")
+    config = preset("seed")
     assert (config.model, config.loss, config.optimizer, config.lr, config.momentum, config.batch_size) == \
         ("seed", "mse", "sgd", 1e-4, 0.8, 10)
     assert config.input_shape == (162, 162, 1)
@@ -73,7 +74,7 @@ def test_concurrent_requests_train_once():
 
 def test_stop_flag_stops_cleanly():
     config = RunConfig(**{**TINY, "epochs": 50})
-    run = fit.train(config, progress=lambda epoch, total, logs: fit.request_stop(config.id))
+    run = fit.train(config, progress=lambda epoch, total, logs: request_stop(config.id))
     assert run.state == "stopped" and run.status["epoch"] == 1
     assert not (run.folder / "predictions.csv").exists()
     epochs_seen = []
@@ -85,21 +86,21 @@ def test_stop_flag_stops_cleanly():
 
 def test_killed_run_is_not_finished_and_a_rerun_completes_it(runs):
     config = RunConfig(**{**TINY, "epochs": 40, "data": "synthetic:192"})
-    proc = fit.start_in_background(config)
+    proc = start_in_background(config)
     niceness = os.getpriority(os.PRIO_PROCESS, proc.pid) - os.getpriority(os.PRIO_PROCESS, 0)
-    assert niceness == min(fit.BACKGROUND_NICENESS, 19 - os.getpriority(os.PRIO_PROCESS, 0))  # the page first
+    assert niceness == min(BACKGROUND_NICENESS, 19 - os.getpriority(os.PRIO_PROCESS, 0))  # the page first
     status = runs / config.id / "status.json"
     deadline = time.time() + 120
     while time.time() < deadline and (json.loads(status.read_text()) if status.exists() else {}).get("epoch", 0) < 2:
         time.sleep(0.2)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    listed = fit.list_runs()
+    listed = list_runs()
     assert [r.id for r in listed] == [config.id]
     assert listed[0].state == "interrupted"
     (runs / "broken").mkdir()
     (runs / "broken" / "config.json").write_text("{not json")
-    assert {r.id: r.state for r in fit.list_runs()}["broken"] == "unknown"
+    assert {r.id: r.state for r in list_runs()}["broken"] == "unknown"
 
     done_before = listed[0].status["epoch"]
     epochs_seen = []
@@ -171,9 +172,8 @@ def test_ship_copies_a_finished_run(tmp_path, capsys):
 def test_corpus_spec_reads_msd_metadata_and_real_audio(tmp_path, monkeypatch):
     import soundfile as sf
 
-    from core.msd import hdf5
-
     from core import paths
+    from core.msd import hdf5
     from tests.conftest import make_catalog_frame
 
     frame = make_catalog_frame(3, seed=1)
@@ -262,9 +262,11 @@ def test_a_typo_is_one_line_and_leaves_no_run_folder(runs, capsys, argv, words):
 
 
 def test_a_missing_corpus_is_refused_before_a_run_folder(runs, tmp_path, monkeypatch):
-    monkeypatch.setattr(fit.paths, "DEFAULT_CATALOG", tmp_path / "nowhere" / "msd_summary_file.h5")
+    from core import paths
+
+    monkeypatch.setattr(paths, "DEFAULT_CATALOG", tmp_path / "nowhere" / "msd_summary_file.h5")
     with pytest.raises(ValueError, match="corpus is not built yet"):
         fit.train(RunConfig(**{**TINY, "data": "corpus"}))
     with pytest.raises(ValueError, match="corpus is not built yet"):
-        fit.start_in_background(RunConfig(**{**TINY, "data": "corpus"}))
+        start_in_background(RunConfig(**{**TINY, "data": "corpus"}))
     assert not runs.exists() or not any(runs.iterdir())

@@ -8,11 +8,18 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.service.access import OutsideRoots, Policy
-from core.service.downloads import csv_bytes
 from core.keys import ACCIDENTALS, NOTATIONS, Key, circle_of_fifths_order
 from core.library import db
-from core.library.mix import LOW_CONFIDENCE, compatible_tracks, harmonic_path, m3u, table, wheel_counts
+from core.library.mix import (
+    LOW_CONFIDENCE,
+    compatible_tracks,
+    harmonic_path,
+    m3u,
+    table,
+    wheel_counts,
+)
+from core.service.access import OutsideRoots, Policy
+from core.service.downloads import csv_bytes
 from core.service.urlstate import Param
 from ui import guard
 from ui.settings import policy, show_error
@@ -49,8 +56,8 @@ def allowed(rules: Policy, path: Path) -> bool:
 def start_scan(db_path: str, folder: str, rules: Policy) -> dict:
     """The scan of ``folder`` into ``db_path``, started in a background thread unless one is running; files
     that are links out of the roots are left out in public mode."""
-    from core.library.scan import scan
     from core.audio.walk import MAX_ENTRIES, MAX_SECONDS
+    from core.library.scan import scan
 
     job = scans().get((db_path, folder))
     if job and job["thread"].is_alive():

@@ -6,11 +6,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.service.analysis_pool import AnalysisCrashed
 from core.audio.decode import AudioError
-from core.service.downloads import csv_bytes
-from core.keys import ACCIDENTALS, Key
 from core.estimate.song import FORMATS, HOP_S, WINDOW_S, csv_rows, describe_change
+from core.keys import ACCIDENTALS, Key
+from core.service.analysis_pool import AnalysisCrashed
+from core.service.downloads import csv_bytes
 from core.service.urlstate import Param
 from core.service.workload import EXTRA, KEY
 from ui.guard import plain

@@ -10,11 +10,18 @@ import streamlit as st
 
 from core.audio.decode import load_audio
 from core.estimate.estimators import available_estimators, load_estimator
-from core.evaluation.scoring import (evaluate_labels, evaluate_on_run_split, evaluate_run, first_layer_activations,
-                             first_layer_filters, missing_clips_hint, run_folders, run_state, test_clip)
-from core.keys import Key
 from core.evaluation.metrics import headline
-from core.training.fit import delete_run, runs_dir
+from core.evaluation.scoring import (
+    evaluate_labels,
+    evaluate_on_run_split,
+    evaluate_run,
+    first_layer_activations,
+    first_layer_filters,
+    missing_clips_hint,
+    test_clip,
+)
+from core.keys import Key
+from core.models.runs import delete_run, run_folders, run_state, runs_dir
 from core.service.urlstate import Param
 from core.service.workload import EXTRA
 from ui import guard

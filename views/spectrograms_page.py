@@ -7,12 +7,18 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import paths
-from core.service.analysis_pool import AnalysisCrashed
 from core.data.corpus import clip_file
+from core.data.spectrograms import (
+    REPRESENTATIONS,
+    axes,
+    features,
+    for_display,
+    mean_chroma,
+)
+from core.estimate.profiles import profile
 from core.keys import CLASS_NAMES, SHARP_NAMES
 from core.msd.hdf5 import MSDError
-from core.estimate.profiles import profile
-from core.data.spectrograms import REPRESENTATIONS, axes, features, for_display, mean_chroma
+from core.service.analysis_pool import AnalysisCrashed
 from core.service.urlstate import Param
 from ui import guard
 from ui.data import load_catalog

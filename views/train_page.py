@@ -1,10 +1,11 @@
 """Train: pick a model and its settings, train in the background, watch the epochs, stop or reuse a stored run."""
 import streamlit as st
 
-from core.training import fit
 from core.evaluation.metrics import headline
-from core.training.fit import PRESETS, REPRESENTATIONS, RunConfig
+from core.models.config import LOSSES, PRESETS, REPRESENTATIONS, RunConfig
+from core.models.runs import WATCH_TIMEOUT_S, Run, get_run, keep_watching, request_stop
 from core.service.urlstate import Param
+from core.training.launch import LimitError, check_limits, start_in_background
 from ui import guard
 from ui.settings import policy
 from ui.url import read_view, seed_widgets, write_view
@@ -14,7 +15,7 @@ SCHEMA = {
     "tr_preset": Param("choice", "keynet", options=list(PRESETS)),
     "tr_model": Param("choice", DEFAULTS["model"], options=["keynet", "seed"]),
     "tr_rep": Param("choice", DEFAULTS["representation"], options=list(REPRESENTATIONS)),
-    "tr_loss": Param("choice", DEFAULTS["loss"], options=list(fit.LOSSES)),
+    "tr_loss": Param("choice", DEFAULTS["loss"], options=list(LOSSES)),
     "tr_opt": Param("choice", DEFAULTS["optimizer"], options=["adam", "sgd"]),
     "tr_lr": Param("float", DEFAULTS["lr"], 1e-6, 1.0),
     "tr_mom": Param("float", DEFAULTS["momentum"], 0.0, 0.99),
@@ -36,7 +37,7 @@ def apply_preset() -> None:
     st.session_state.tr_aug = "on" if chosen["augment"] else "off"
 
 
-def show_run(run: fit.Run) -> None:
+def show_run(run: Run) -> None:
     """Status, epoch progress, metrics and the learning curves of one run."""
     epochs = run.status.get("epochs") or (run.config.epochs if run.config else 1)
     epoch = run.status.get("epoch", 0)
@@ -64,8 +65,8 @@ def show_run(run: fit.Run) -> None:
 def watch(run_id: str) -> None:
     """Polls the run folder while a background process trains; when the run has ended, the whole page reruns
     once and shows it without this fragment, so the polling stops. Stop only where the guard allows it."""
-    fit.keep_watching(run_id)
-    run = fit.get_run(run_id)
+    keep_watching(run_id)
+    run = get_run(run_id)
     if run is None:
         st.info("Starting…")
         return
@@ -73,7 +74,7 @@ def watch(run_id: str) -> None:
         st.rerun(scope="app")
     show_run(run)
     if run.state == "running" and guard.may_stop(run_id) and st.button("⏹ Stop", key="tr_stop"):
-        fit.request_stop(run_id)
+        request_stop(run_id)
         st.toast("Stop requested; the run stops after the current batch.")
 
 
@@ -89,7 +90,7 @@ a, b, c, d = st.columns(4)
 a.selectbox("Model", ["keynet", "seed"], key="tr_model")
 b.selectbox("Representation", list(REPRESENTATIONS), key="tr_rep",
             help="semitone: log-frequency grid (48 semitones from C2 x 64 frames of 0.19 s, about 12 s); stft162: the capstone's 162x162 image")
-c.selectbox("Loss", list(fit.LOSSES), key="tr_loss")
+c.selectbox("Loss", list(LOSSES), key="tr_loss")
 d.selectbox("Optimizer", ["adam", "sgd"], key="tr_opt")
 a, b, c, d = st.columns(4)
 a.number_input("Learning rate", 1e-6, 1.0, key="tr_lr", format="%.6f")
@@ -114,7 +115,7 @@ except ValueError as err:
     st.error(f"These settings cannot be trained: {err}")
     st.stop()
 
-run = fit.get_run(config)
+run = get_run(config)
 if run is not None and run.state == "finished":
     st.success(f"Served from cache: run `{run.id}` with these settings is already trained.")
     show_run(run)
@@ -127,14 +128,14 @@ else:
     if run is not None:
         st.info(f"Run `{run.id}` is {run.state}; starting it again resumes from its last epoch.")
     keep = st.checkbox("Keep running after I leave this page", key="tr_keep",
-                       help=f"Otherwise the run stops (resumable) about {fit.WATCH_TIMEOUT_S:.0f} s after "
+                       help=f"Otherwise the run stops (resumable) about {WATCH_TIMEOUT_S:.0f} s after "
                             "nobody watches it any more.")
     if st.button("▶ Start training", type="primary", key="tr_start"):
         rules = policy()
         try:
-            fit.check_limits(config, rules.max_runs, rules.max_epochs, rules.max_examples)
-            fit.start_in_background(config, watched=not keep)  # checks the data spec first
-        except fit.LimitError as err:
+            check_limits(config, rules.max_runs, rules.max_epochs, rules.max_examples)
+            start_in_background(config, watched=not keep)  # checks the data spec first
+        except LimitError as err:
             st.warning(f"Not started: {err}.", icon="⏳")
             st.stop()
         except ValueError as err:  # a bad data spec; LabelsError (a labels CSV that is none) too

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 
 import numpy as np
 

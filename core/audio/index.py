@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.service.access import NotRegularFile, inside, open_regular
-from core.keys import Key
 from core.audio.walk import ScanLimit, find_files
+from core.keys import Key
+from core.service.access import NotRegularFile, inside, open_regular
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 

@@ -12,11 +12,16 @@ RECIPE_SIZE = 2400
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from core.argtypes import at_least, non_negative_int, output_folder, scheduler_address
+    from core.argtypes import (
+        at_least,
+        non_negative_int,
+        output_folder,
+        scheduler_address,
+    )
     from core.data.corpus import DEFAULT_SIZE
+    from core.data.synth.build import RECIPES
     from core.keys import N_CLASSES
     from core.paths import CORPUS_DIR
-    from core.data.synth.build import RECIPES
 
     parser.add_argument("--recipe", choices=["folk", *RECIPES], default="folk",
                         help="folk: the bundled corpus of folk tunes (default); popular: arrangements of nine "
@@ -60,8 +65,8 @@ def _run_recipe(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from core.runtime.parallel import ClusterError, check_scheduler
     from core.data.synth.build import build, default_out
+    from core.runtime.parallel import ClusterError, check_scheduler
 
     if args.scheduler:
         try:

@@ -9,7 +9,13 @@ HELP = "Extract features (stft162, logspec, chroma) of audio into the HDF5 featu
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from core.argtypes import non_negative_float, output_folder, positive_float, positive_int, scheduler_address
+    from core.argtypes import (
+        non_negative_float,
+        output_folder,
+        positive_float,
+        positive_int,
+        scheduler_address,
+    )
     from core.audio.features import KINDS, FeatureSettings
 
     default = FeatureSettings()
@@ -27,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from core.audio.features import FeatureSettings
     from core.audio.index import LabelsError, read_labels, scan_folder
     from core.audio.store import FeatureStore
-    from core.audio.features import FeatureSettings
     from core.runtime.parallel import ClusterError, check_scheduler
 
     source = Path(args.source)

@@ -66,8 +66,8 @@ def _scan(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from core.library.scan import ModelError, scan
     from core.audio.walk import ScanLimit
+    from core.library.scan import ModelError, scan
 
     bars = []  # made at the first analysis: a refused folder prints no empty bar
 

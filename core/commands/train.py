@@ -13,9 +13,16 @@ _SETTINGS = ("model", "loss", "optimizer", "lr", "momentum", "epochs", "batch_si
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from core.argtypes import fraction, non_negative_float, open_fraction, output_folder, positive_float, positive_int
+    from core.argtypes import (
+        fraction,
+        non_negative_float,
+        open_fraction,
+        output_folder,
+        positive_float,
+        positive_int,
+    )
     from core.models.builders import BUILDERS
-    from core.training.fit import PRESETS
+    from core.models.config import PRESETS
 
     parser.add_argument("--preset", choices=sorted(PRESETS), default="keynet",
                         help="start from these settings (seed: the capstone's MSE/SGD setup; eqkey: the real-music "
@@ -50,7 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.training.fit import RunConfig, preset, ship, train
+    from core.models.config import RunConfig, preset
+    from core.models.runs import ship
+    from core.training.fit import train
 
     try:
         if args.config:

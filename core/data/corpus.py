@@ -22,8 +22,8 @@ from typing import Callable
 
 import numpy as np
 
-from core.keys import MAJOR, Key, as_key
 from core.data.tunes import Tune, list_tunes, parse_tune
+from core.keys import MAJOR, Key, as_key
 
 SAMPLE_RATE = 22050
 CLIP_SECONDS = 15.0
@@ -212,10 +212,9 @@ def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_t
     resumes; clips made with other settings, or left from a larger build, are removed. The
     metadata is written last. A folder this module did not make is refused first (:func:`check_out`).
     """
-    import pandas as pd
-
     import json
 
+    import pandas as pd
     import soundfile as sf
 
     from core.msd.hdf5 import write_summary

@@ -28,10 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.corpus import CLIP_SECONDS, clip_file
 from core.audio.features import FeatureSettings, extract
-from core.keys import N_CLASSES, Key
+from core.data.corpus import CLIP_SECONDS, clip_file
 from core.estimate.profiles import profile
+from core.keys import N_CLASSES, Key
+
 
 @dataclass
 class Dataset:
@@ -235,13 +236,12 @@ def _labelled(csv_paths: list[Path], input_shape: tuple[int, int, int], represen
     import os
     import warnings
 
+    import pandas as pd
     from tqdm import tqdm
 
     from core import paths
     from core.audio.index import read_labels
     from core.audio.store import FeatureStore
-
-    import pandas as pd
 
     labels = pd.concat([read_labels(csv) for csv in csv_paths], ignore_index=True)
     csv_path = " + ".join(map(str, csv_paths))

@@ -214,8 +214,8 @@ def _voters(names: tuple[str, ...]) -> dict:
 def _vote_chunk(files: list[str], names: tuple[str, ...]) -> list[tuple[str, str, str, float]]:
     """(file, voter, key, probability) rows; estimators that read the same features share them."""
     from core.audio.decode import load_audio, resample
-    from core.keys import Key
     from core.estimate.song import windows_proba
+    from core.keys import Key
 
     rows = []
     for file in files:

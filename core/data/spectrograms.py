@@ -11,9 +11,9 @@ from typing import Callable
 import numpy as np
 
 from core import paths
-from core.data.corpus import CLIP_SECONDS
-from core.audio.store import FeatureStore
 from core.audio.features import SEED_SIZE, FeatureSettings
+from core.audio.store import FeatureStore
+from core.data.corpus import CLIP_SECONDS
 from core.keys import SHARP_NAMES
 
 REPRESENTATIONS = {

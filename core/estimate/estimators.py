@@ -17,8 +17,9 @@ import numpy as np
 
 from core import paths
 from core.audio.features import FeatureSettings, extract, extract_whole
-from core.keys import N_CLASSES
 from core.estimate.profiles import PROFILES, match_proba
+from core.keys import N_CLASSES
+from core.models.runs import shipped_models
 
 TEMPLATE_SETTINGS = FeatureSettings(kind="chroma", duration=10.0)  # features() take the audio's own duration
 
@@ -219,20 +220,12 @@ def model_folder(name: str) -> Path:
         return path.parent
     if path.is_dir():
         return path
-    from core.training.fit import runs_dir
+    from core.models.runs import runs_dir
 
     if text and (runs_dir() / text).is_dir():
         return runs_dir() / text
     raise ValueError(f"unknown estimator {text!r}; choose one of {', '.join(available_estimators())}, "
                      "a run folder or a .keras file")
-
-
-def shipped_models() -> list[str]:
-    """Folder names of the shipped models other than the default (each loads by its name)."""
-    if not paths.MODELS_DIR.is_dir():
-        return []
-    return sorted(f.name for f in paths.MODELS_DIR.iterdir()
-                  if (f / "model.keras").is_file() and f.resolve() != paths.DEFAULT_MODEL_DIR.resolve())
 
 
 def _model_name(folder: Path) -> str:
@@ -246,7 +239,7 @@ def _model_name(folder: Path) -> str:
 def available_estimators() -> list[str]:
     """Names :func:`load_estimator` accepts: default, other shipped models, finished runs, templates,
     Essentia if installed."""
-    from core.training.fit import list_runs
+    from core.models.runs import list_runs
 
     names = ["default"] if (paths.DEFAULT_MODEL_DIR / "model.keras").exists() else []
     names += shipped_models()

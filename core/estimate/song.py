@@ -17,8 +17,16 @@ from typing import Callable
 
 import numpy as np
 
-from core.audio.decode import (SILENCE_PEAK, AudioError, Source, audible_s, check_enough_audio, check_file, duration_s,
-                        iter_windows)
+from core.audio.decode import (
+    SILENCE_PEAK,
+    AudioError,
+    Source,
+    audible_s,
+    check_enough_audio,
+    check_file,
+    duration_s,
+    iter_windows,
+)
 from core.audio.features import audio_tuning
 from core.keys import Key, circle_of_fifths_order, compatible_keys
 

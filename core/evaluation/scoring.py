@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from core.estimate.estimators import KeyEstimator
-from core.evaluation.metrics import bootstrap_interval, summary
 from core.estimate.song import predict_song
+from core.evaluation.metrics import bootstrap_interval, summary
+from core.models.runs import run_data
 
 
 def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
@@ -101,31 +102,6 @@ def evaluate_on_run_split(folder: str | Path, estimator: KeyEstimator,
     return result
 
 
-def run_folders() -> dict[str, Path]:
-    """Every run folder by name: the shipped ``default`` first, the other shipped models, then the runs
-    under ``RUNS_DIR``."""
-    from core.estimate.estimators import shipped_models
-    from core.paths import DEFAULT_MODEL_DIR, MODELS_DIR
-    from core.training.fit import list_runs
-
-    folders = {"default": DEFAULT_MODEL_DIR} if DEFAULT_MODEL_DIR.is_dir() else {}
-    folders |= {name: MODELS_DIR / name for name in shipped_models()}
-    return folders | {run.id: run.folder for run in list_runs()}
-
-
-def run_state(folder: Path) -> str:
-    """A run's state from ``status.json``: "finished" only when training ended and predictions exist."""
-    import json
-
-    try:
-        state = json.loads((folder / "status.json").read_text()).get("state", "unknown")
-    except (OSError, ValueError):
-        state = "unknown"
-    if state == "finished" and not (folder / "predictions.csv").is_file():
-        return "incomplete"
-    return state
-
-
 def _first_conv(model):
     for layer in model.layers:
         weights = layer.get_weights()
@@ -159,16 +135,6 @@ def clip_path(track_id: str, class_index: int, spec: str = "corpus") -> Path:
     if root is not None:
         return root / path
     return clip_file(DEFAULT_AUDIO_DIR, track_id, int(class_index))
-
-
-def run_data(folder: str | Path) -> str:
-    """The data spec a run trained on (its ``config.json``); "corpus" when it names none."""
-    import json
-
-    try:
-        return json.loads((Path(folder) / "config.json").read_text()).get("data", "corpus")
-    except (OSError, ValueError):
-        return "corpus"
 
 
 def missing_clips_hint(folder: str | Path) -> str:

@@ -146,9 +146,9 @@ def scan(folder: str | Path, db_path: str | Path, model: str = "default", jobs: 
     folders not followed; only files for which ``keep`` holds, when given). ``progress(done, total)`` follows
     the analyses. Raises :class:`ModelError` when the
     model cannot be loaded, ``FileNotFoundError`` for a missing folder, ``core.audio.walk.ScanLimit`` past the limits."""
-    from core.runtime.parallel import imap
-    from core.estimate.song import AUDIO_SUFFIXES
     from core.audio.walk import find_files
+    from core.estimate.song import AUDIO_SUFFIXES
+    from core.runtime.parallel import imap
 
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():

@@ -26,10 +26,10 @@ import pyarrow as pa
 from h5py import h5z
 from zlib_ng import zlib_ng
 
-from core.service.access import NotRegularFile, open_regular
-from core.msd.frame_cache import cached_frame
-from core.keys import ALL_KEYS
 from core.audio.walk import ScanLimit, find_files
+from core.keys import ALL_KEYS
+from core.msd.frame_cache import cached_frame
+from core.service.access import NotRegularFile, open_regular
 
 MAXSTRLEN = 1024
 _S = f"S{MAXSTRLEN}"

@@ -12,8 +12,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from core.keys import MAJOR, Key
 from core.data.synth.styles import CHORDS, STYLES, Progression
+from core.keys import MAJOR, Key
 
 # 16 steps per bar: (kick, snare, closed hat, open hat / ride) hit masks, "x" = hit.
 GROOVES = {

@@ -19,9 +19,9 @@ from typing import Callable
 
 import pandas as pd
 
-from core.keys import N_CLASSES, Key
 from core.data.synth.arrange import TUNE, ClipPlan, plan_clip
 from core.data.synth.styles import STYLES
+from core.keys import N_CLASSES, Key
 
 MANIFEST = "synth.json"
 RECIPES = {  # recipe -> styles drawn in turn
@@ -74,8 +74,8 @@ def build(out: str | Path, recipe: str = "popular", size: int = 2400, seed: int 
           scheduler: str | None = None, seconds: float = CLIP_SECONDS,
           progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Render the corpus into ``out`` (see module docstring); returns the labels of the finished clips."""
-    from core.runtime.parallel import imap
     from core.data.synth.render import soundfonts
+    from core.runtime.parallel import imap
 
     out = Path(out)
     fonts = [str(f) for f in soundfonts()]

@@ -1,0 +1,82 @@
+"""Starting runs: checks before a run folder exists, a server's limits, training in a background process."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+
+from core import paths
+from core.models.config import RunConfig
+from core.models.runs import get_run, list_runs, runs_dir
+
+
+class LimitError(ValueError):
+    """A run this server will not start now (too many running, too many epochs, too much data)."""
+
+
+def check(config: RunConfig) -> None:
+    """Raise ValueError for a config that cannot train (unknown model, bad data spec), before a run folder
+    exists; a finished run of it passes (its data may have moved since)."""
+    from core.data import datasets
+    from core.models.builders import BUILDERS
+
+    stored = get_run(config)
+    if stored is not None and stored.state == "finished":
+        return
+    if config.model not in BUILDERS:
+        raise ValueError(f"unknown model {config.model!r}; choose one of {sorted(BUILDERS)}")
+    datasets.check_spec(config.data, config.representation)
+    if config.init:
+        from core.estimate.estimators import model_folder
+
+        model_folder(config.init)
+
+
+def check_limits(config: RunConfig, max_runs: int, max_epochs: int, max_examples: int) -> None:
+    """Raise :class:`LimitError` saying why ``config`` may not start now: ``max_runs`` already running,
+    more than ``max_epochs`` epochs, or more than ``max_examples`` generated examples."""
+    if config.epochs > max_epochs:
+        raise LimitError(f"{config.epochs} epochs is over this server's limit of {max_epochs}")
+    if config.data.startswith("synthetic:"):
+        try:
+            n = int(config.data.split(":", 1)[1])
+        except ValueError:
+            n = 0  # datasets.load names the malformed spec
+        if n > max_examples:
+            raise LimitError(f"synthetic:{n} is over this server's limit of {max_examples:,} examples")
+    running = sum(run.state == "running" for run in list_runs())
+    if running >= max_runs:
+        raise LimitError(f"{running} run(s) are training already, this server's limit; wait or stop one")
+
+
+BACKGROUND_NICENESS = 10
+
+
+def start_in_background(config: RunConfig, watched: bool = False) -> subprocess.Popen:
+    """Train in a separate ``python -m core train --config JSON`` process; output goes to ``train.log``.
+
+    ``watched``: the run stops (resumable) when :func:`keep_watching` has not been called for
+    :data:`WATCH_TIMEOUT_S`. A thread waits for the process, so a finished one never lingers as a zombie.
+    The process runs :data:`BACKGROUND_NICENESS` steps nicer than this one, so the dashboard's own work
+    (a visitor's key) goes first on a busy machine.
+    """
+    folder = runs_dir() / config.id
+    check(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "train.log", "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "core", "train", "--config", json.dumps(config.to_dict()),
+             *(["--watched"] if watched else [])],
+            cwd=paths.ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "KEYSCOPE_RUNS": str(runs_dir())},
+        )
+    if hasattr(os, "setpriority"):  # before TensorFlow starts its threads, which inherit it
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, process.pid, os.getpriority(os.PRIO_PROCESS, 0) + BACKGROUND_NICENESS)
+    threading.Thread(target=process.wait, name=f"reap-{config.id}", daemon=True).start()
+    return process
+
+
