@@ -39,7 +39,8 @@ import systems  # noqa: F401 - puts the repository root on sys.path
 
 from core import paths
 from core.audio.decode import load_audio
-from core.models.config import REPRESENTATIONS, RunConfig
+from core.models.config import RunConfig
+from core.models.representations import REPRESENTATIONS
 from core.models.runs import get_run, request_stop
 from core.training.launch import start_in_background
 
@@ -216,7 +217,7 @@ def start_training(home: Path, count: int) -> list:
     os.environ["KEYSCOPE_RUNS"] = str(home / "training-runs")
     runs = []
     for seed in range(count):
-        config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=500, data="synthetic:2000", split_seed=seed)
+        config = RunConfig(input_shape=REPRESENTATIONS["semitone"].input_shape, epochs=500, data="synthetic:2000", split_seed=seed)
         runs.append((config, start_in_background(config)))
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not all(

@@ -30,11 +30,12 @@ def make_catalog_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
 
 def train_page_config(data: str):
     """The RunConfig the Train page builds for its default (keynet preset) settings and ``tr_data=data``."""
-    from core.models.config import PRESETS, REPRESENTATIONS, RunConfig
+    from core.models.config import PRESETS, RunConfig
+    from core.models.representations import REPRESENTATIONS
 
     preset = PRESETS["keynet"]
     return RunConfig(model=preset["model"], representation=preset["representation"],
-                     input_shape=REPRESENTATIONS[preset["representation"]], loss=preset["loss"],
+                     input_shape=REPRESENTATIONS[preset["representation"]].input_shape, loss=preset["loss"],
                      optimizer=preset["optimizer"], lr=float(preset["lr"]), momentum=float(preset["momentum"]),
                      epochs=RunConfig().epochs, batch_size=int(preset["batch_size"]), augment=preset["augment"],
                      data=data, split_seed=RunConfig().split_seed)

@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.audio.index import LabelsError, attach_audio, read_labels
 from core.audio.walk import ScanLimit, find_files
-from core.models.config import REPRESENTATIONS, RunConfig
+from core.models.config import RunConfig
+from core.models.representations import REPRESENTATIONS
 from core.models.runs import get_run
 from core.msd import hdf5
 from core.service.access import OUTSIDE_MESSAGE, OutsideRoots, Policy
@@ -131,7 +132,7 @@ def runs(tmp_path, monkeypatch):
 
 
 def test_training_limits(runs):
-    small = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=3, data="synthetic:48")
+    small = RunConfig(input_shape=REPRESENTATIONS["semitone"].input_shape, epochs=3, data="synthetic:48")
     check_limits(small, max_runs=1, max_epochs=5, max_examples=100)
     with pytest.raises(LimitError, match="over this server's limit of 2"):
         check_limits(small, max_runs=1, max_epochs=2, max_examples=100)
@@ -146,13 +147,13 @@ def test_training_limits(runs):
 
 def test_a_watched_run_stops_when_nobody_watches(runs, monkeypatch):
     monkeypatch.setattr("core.models.runs.WATCH_TIMEOUT_S", -1.0)  # stale at once
-    config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=50, data="synthetic:96", batch_size=8)
+    config = RunConfig(input_shape=REPRESENTATIONS["semitone"].input_shape, epochs=50, data="synthetic:96", batch_size=8)
     assert fit.train(config, watched=True).state == "stopped"
     assert fit.train(config, watched=False).state == "finished"  # resumed; no stale watch stops it
 
 
 def test_a_finished_background_run_is_reaped(runs):
-    config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=1, data="synthetic:48")
+    config = RunConfig(input_shape=REPRESENTATIONS["semitone"].input_shape, epochs=1, data="synthetic:48")
     process = start_in_background(config)
     deadline = time.time() + 180
     while process.returncode is None and time.time() < deadline:  # set by the reaper thread, not by us

@@ -4,7 +4,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.models.config import REPRESENTATIONS, RunConfig
+from core.models.config import RunConfig
+from core.models.representations import REPRESENTATIONS
 from core.models.runs import get_run
 from core.training.launch import start_in_background
 
@@ -60,7 +61,7 @@ def test_start_trains_in_background_then_serves_from_cache():
     assert "Served from cache" not in _text(app)
     app.button(key="tr_start").click().run()
     assert not app.exception
-    config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=1, data="synthetic:96")
+    config = RunConfig(input_shape=REPRESENTATIONS["semitone"].input_shape, epochs=1, data="synthetic:96")
     deadline = time.time() + 120
     while time.time() < deadline and getattr(get_run(config), "state", None) != "finished":
         time.sleep(0.5)
@@ -71,7 +72,7 @@ def test_start_trains_in_background_then_serves_from_cache():
 
 
 def test_running_run_is_watched_and_the_stop_button_stops_it(runs):
-    config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=300, data="synthetic:96")
+    config = RunConfig(input_shape=REPRESENTATIONS["semitone"].input_shape, epochs=300, data="synthetic:96")
     proc = start_in_background(config)
     deadline = time.time() + 120
     while time.time() < deadline and (getattr(get_run(config), "status", {}) or {}).get("epoch", 0) < 1:
@@ -89,9 +90,25 @@ def test_metrics_are_named_as_on_the_runs_page(runs):
 
     from core.paths import MODELS_DIR
 
-    config = RunConfig(input_shape=REPRESENTATIONS["semitone"], epochs=1, data="synthetic:96")
+    config = RunConfig(input_shape=REPRESENTATIONS["semitone"].input_shape, epochs=1, data="synthetic:96")
     shutil.copytree(MODELS_DIR / "keynet-default", runs / config.id)  # a finished run with these settings
     app = _open(tr_epochs="1", tr_data="synthetic:96")
     assert not app.exception and "Served from cache" in _text(app)
     assert [m.label for m in app.metric] == ["accuracy", "MIREX weighted", "macro F1", "seed batch F1"]
     assert any("99 test examples" in c.value for c in app.caption)
+
+
+@pytest.mark.parametrize("preset", ["eqkey", "eqkey-v2"])
+def test_a_real_music_preset_names_the_command_that_makes_its_data_before_start(runs, tmp_path, monkeypatch, preset):
+    from core import paths
+
+    monkeypatch.setattr(paths, "CACHE_DIR", tmp_path / "cache")  # no generated corpus on this machine
+    app = _open()
+    app.selectbox(key="tr_preset").set_value(preset).run()
+    assert not app.exception
+    assert (app.selectbox(key="tr_model").value, app.selectbox(key="tr_rep").value) == ("eqkey", "tuned")
+    assert app.text_input(key="tr_data").value.startswith("synth:") and app.number_input(key="tr_width").value == 16
+    assert len(app.error) == 1 and "`python -m core corpus --recipe " in app.error[0].value
+    app.button(key="tr_start").click().run()
+    assert not app.exception and len(app.error) == 1
+    assert not runs.exists() or not any(runs.iterdir())

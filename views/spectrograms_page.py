@@ -9,7 +9,7 @@ import streamlit as st
 from core import paths
 from core.data.corpus import clip_file
 from core.data.spectrograms import (
-    REPRESENTATIONS,
+    FEATURE_VIEWS,
     axes,
     features,
     for_display,
@@ -28,7 +28,7 @@ from ui.url import read_view, seed_widgets, write_view
 CLASSES = list(range(24))
 SCHEMA = {
     "sp_class": Param("choice", 1, options=CLASSES),
-    "sp_rep": Param("choice", "logspec", options=list(REPRESENTATIONS)),
+    "sp_rep": Param("choice", "logspec", options=list(FEATURE_VIEWS)),
     "sp_vs": Param("choice", -1, options=[-1, *CLASSES]),
     "sp_n": Param("int", 4, 1, 12),
     "sp_ta": Param("str", ""),
@@ -141,8 +141,8 @@ left, middle, right, last = st.columns([2, 2, 2, 1])
 left.selectbox("Key class", CLASSES, key="sp_class", format_func=lambda i: CLASS_NAMES[i])
 middle.selectbox("Compare with", [-1, *CLASSES], key="sp_vs",
                  format_func=lambda i: "nothing" if i == -1 else CLASS_NAMES[i])
-right.radio("Representation", list(REPRESENTATIONS), key="sp_rep", horizontal=True,
-            help="\n\n".join(f"**{k}**: {v}" for k, v in REPRESENTATIONS.items()))
+right.radio("Representation", list(FEATURE_VIEWS), key="sp_rep", horizontal=True,
+            help="\n\n".join(f"**{k}**: {v}" for k, v in FEATURE_VIEWS.items()))
 last.number_input("Clips", 1, 12, key="sp_n")
 shown = [st.session_state["sp_class"]] + ([st.session_state["sp_vs"]] if st.session_state["sp_vs"] != -1 else [])
 for column, index in zip(st.columns(len(shown)), shown):

@@ -2,21 +2,29 @@
 import streamlit as st
 
 from core.evaluation.metrics import headline
-from core.models.config import LOSSES, PRESETS, REPRESENTATIONS, RunConfig
+from core.models.builders import BUILDERS
+from core.models.config import LOSSES, OPTIMIZERS, PRESETS, RunConfig
+from core.models.representations import REPRESENTATIONS
 from core.models.runs import WATCH_TIMEOUT_S, Run, get_run, keep_watching, request_stop
 from core.service.urlstate import Param
-from core.training.launch import LimitError, check_limits, start_in_background
+from core.training.launch import LimitError, check, check_limits, start_in_background
 from ui import guard
+from ui.charts import training_curves
 from ui.settings import policy
 from ui.url import read_view, seed_widgets, write_view
 
-DEFAULTS = {**RunConfig().to_dict(), **PRESETS["keynet"]}
+PRESET = "keynet"
+DEFAULTS = {**RunConfig().to_dict(), **PRESETS[PRESET]}
+# One widget per RunConfig setting (the input shape follows the representation), under its URL name; the
+# options come from the model builders, the representation registry and the config's own lists.
 SCHEMA = {
-    "tr_preset": Param("choice", "keynet", options=list(PRESETS)),
-    "tr_model": Param("choice", DEFAULTS["model"], options=["keynet", "seed"]),
+    "tr_preset": Param("choice", PRESET, options=list(PRESETS)),
+    "tr_model": Param("choice", DEFAULTS["model"], options=sorted(BUILDERS)),
     "tr_rep": Param("choice", DEFAULTS["representation"], options=list(REPRESENTATIONS)),
+    "tr_width": Param("int", 0, 0, 256),
+    "tr_init": Param("str", ""),
     "tr_loss": Param("choice", DEFAULTS["loss"], options=list(LOSSES)),
-    "tr_opt": Param("choice", DEFAULTS["optimizer"], options=["adam", "sgd"]),
+    "tr_opt": Param("choice", DEFAULTS["optimizer"], options=list(OPTIMIZERS)),
     "tr_lr": Param("float", DEFAULTS["lr"], 1e-6, 1.0),
     "tr_mom": Param("float", DEFAULTS["momentum"], 0.0, 0.99),
     "tr_epochs": Param("int", DEFAULTS["epochs"], 1, 500),
@@ -24,17 +32,42 @@ SCHEMA = {
     "tr_aug": Param("choice", "on" if DEFAULTS["augment"] else "off", options=["on", "off"]),
     "tr_data": Param("str", DEFAULTS["data"]),
     "tr_seed": Param("int", DEFAULTS["split_seed"], 0, 2**31 - 1),
+    "tr_test": Param("float", DEFAULTS["test_fraction"], 0.01, 0.9),
+    "tr_val": Param("float", DEFAULTS["val_fraction"], 0.0, 0.9),
 }
-_FIELDS = {"tr_model": "model", "tr_rep": "representation", "tr_loss": "loss", "tr_opt": "optimizer", "tr_lr": "lr",
-           "tr_mom": "momentum", "tr_batch": "batch_size"}
+FIELDS = {"tr_model": "model", "tr_rep": "representation", "tr_width": "width", "tr_init": "init", "tr_loss": "loss",
+          "tr_opt": "optimizer", "tr_lr": "lr", "tr_mom": "momentum", "tr_epochs": "epochs", "tr_batch": "batch_size",
+          "tr_aug": "augment", "tr_data": "data", "tr_seed": "split_seed", "tr_test": "test_fraction",
+          "tr_val": "val_fraction"}
+
+
+def widget_value(name: str, value):
+    """A RunConfig value as its widget holds it (no width: 0, no init: "", augment: on/off)."""
+    if name == "tr_aug":
+        return "on" if value else "off"
+    return {"tr_width": 0, "tr_init": ""}.get(name, value) if value is None else value
+
+
+def config_value(name: str, value):
+    """A widget's value as RunConfig takes it (the inverse of :func:`widget_value`)."""
+    if name == "tr_aug":
+        return value == "on"
+    if name in ("tr_width", "tr_init"):
+        return value or None
+    return value
 
 
 def apply_preset() -> None:
-    """Reset every setting to the chosen preset's values (then change one at a time)."""
-    chosen = PRESETS[st.session_state.tr_preset]
-    for name, field in _FIELDS.items():
-        st.session_state[name] = chosen[field]
-    st.session_state.tr_aug = "on" if chosen["augment"] else "off"
+    """Set every setting to the chosen preset's value, or RunConfig's default where the preset names none."""
+    chosen = {**RunConfig().to_dict(), **PRESETS[st.session_state.tr_preset]}
+    for name, field in FIELDS.items():
+        st.session_state[name] = widget_value(name, chosen[field])
+
+
+def build_config(values: dict) -> RunConfig:
+    """The RunConfig of the page's settings; the input shape is the representation's."""
+    settings = {field: config_value(name, values[name]) for name, field in FIELDS.items()}
+    return RunConfig(**settings, input_shape=REPRESENTATIONS[settings["representation"]].input_shape)
 
 
 def show_run(run: Run) -> None:
@@ -50,13 +83,7 @@ def show_run(run: Run) -> None:
             column.metric(name, f"{value:.3f}")
         st.caption(f"On {run.metrics.get('n', '?')} test examples. 'seed batch F1' is the seed notebook's formula on "
                    "rounded probabilities (near 0 for an unsure model); 'macro F1' is the real score.")
-    history = run.history()
-    if not history.empty:
-        loss_cols = [c for c in history.columns if c.endswith("loss")]
-        acc_cols = [c for c in history.columns if c.endswith("accuracy")]
-        left, right = st.columns(2)
-        left.line_chart(history.set_index("epoch")[loss_cols], x_label="epoch", y_label="loss")
-        right.line_chart(history.set_index("epoch")[acc_cols], x_label="epoch", y_label="accuracy")
+    training_curves(run.history(), key=f"tr_{run.id}")
     if not policy().public:  # a public page names no server paths
         st.caption(f"Folder: `{run.folder}`")
 
@@ -87,30 +114,34 @@ seed_widgets(view)
 st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=apply_preset,
              help="Load a preset's settings, then change one setting at a time.")
 a, b, c, d = st.columns(4)
-a.selectbox("Model", ["keynet", "seed"], key="tr_model")
+a.selectbox("Model", sorted(BUILDERS), key="tr_model")
 b.selectbox("Representation", list(REPRESENTATIONS), key="tr_rep",
-            help="semitone: log-frequency grid (48 semitones from C2 x 64 frames of 0.19 s, about 12 s); stft162: the capstone's 162x162 image")
-c.selectbox("Loss", list(LOSSES), key="tr_loss")
-d.selectbox("Optimizer", ["adam", "sgd"], key="tr_opt")
+            help="\n\n".join(f"**{name}**: {rep.help}" for name, rep in REPRESENTATIONS.items()))
+c.number_input("Width", 0, 256, key="tr_width", help="filters of the first block (eqkey, keynet); 0: the model's default")
+d.text_input("Start from", key="tr_init", help="fine-tune: a model's weights to start from (default, a shipped "
+                                                 "model's name or a run id); empty: random weights")
 a, b, c, d = st.columns(4)
-a.number_input("Learning rate", 1e-6, 1.0, key="tr_lr", format="%.6f")
-b.number_input("Momentum (SGD)", 0.0, 0.99, key="tr_mom")
-c.number_input("Epochs", 1, 500, key="tr_epochs")
-d.number_input("Batch size", 1, 512, key="tr_batch")
-a, b, c = st.columns([1, 2, 1])
-a.radio("Transposition augmentation", ["on", "off"], key="tr_aug", horizontal=True)
-b.text_input("Data", key="tr_data", help="'corpus' (the bundled corpus), 'labels:/path/to/labels.csv' (your file,key labelled audio, "
-                                  "analysed once into the feature store) or 'synthetic:N' (generated examples)")
-c.number_input("Split seed", 0, 2**31 - 1, key="tr_seed")
+a.selectbox("Loss", list(LOSSES), key="tr_loss")
+b.selectbox("Optimizer", list(OPTIMIZERS), key="tr_opt")
+c.number_input("Learning rate", 1e-6, 1.0, key="tr_lr", format="%.6f")
+d.number_input("Momentum (SGD)", 0.0, 0.99, key="tr_mom")
+a, b, c, d = st.columns(4)
+a.number_input("Epochs", 1, 500, key="tr_epochs")
+b.number_input("Batch size", 1, 512, key="tr_batch")
+c.radio("Transposition augmentation", ["on", "off"], key="tr_aug", horizontal=True)
+d.number_input("Split seed", 0, 2**31 - 1, key="tr_seed")
+a, b, c = st.columns([2, 1, 1])
+a.text_input("Data", key="tr_data", help="'corpus' (the bundled corpus), 'synth:NAME[+NAME...]' (generated corpora "
+                                          "`python -m core corpus --recipe` made, e.g. popular-s0), "
+                                          "'labels:/path/to/labels.csv' (your file,key labelled audio, analysed once "
+                                          "into the feature store) or 'synthetic:N' (generated examples)")
+b.number_input("Test fraction", 0.01, 0.9, key="tr_test")
+c.number_input("Validation fraction", 0.0, 0.9, key="tr_val")
 
 values = {name: st.session_state[name] for name in SCHEMA}
 write_view(values, SCHEMA)
 try:
-    config = RunConfig(model=values["tr_model"], representation=values["tr_rep"],
-                       input_shape=REPRESENTATIONS[values["tr_rep"]], loss=values["tr_loss"],
-                       optimizer=values["tr_opt"], lr=float(values["tr_lr"]), momentum=float(values["tr_mom"]),
-                       epochs=int(values["tr_epochs"]), batch_size=int(values["tr_batch"]),
-                       augment=values["tr_aug"] == "on", data=values["tr_data"], split_seed=int(values["tr_seed"]))
+    config = build_config(values)
 except ValueError as err:
     st.error(f"These settings cannot be trained: {err}")
     st.stop()
@@ -127,18 +158,24 @@ elif not guard.may_train():
 else:
     if run is not None:
         st.info(f"Run `{run.id}` is {run.state}; starting it again resumes from its last epoch.")
+    try:  # the model, data spec and starting weights, before Start is offered
+        check(config)
+        problem = None
+    except ValueError as err:  # LabelsError (a labels CSV that is none) too
+        problem = guard.message(err)
+        st.error(f"Not started: {problem}")
     keep = st.checkbox("Keep running after I leave this page", key="tr_keep",
                        help=f"Otherwise the run stops (resumable) about {WATCH_TIMEOUT_S:.0f} s after "
                             "nobody watches it any more.")
-    if st.button("▶ Start training", type="primary", key="tr_start"):
+    if st.button("▶ Start training", type="primary", key="tr_start") and problem is None:
         rules = policy()
         try:
             check_limits(config, rules.max_runs, rules.max_epochs, rules.max_examples)
-            start_in_background(config, watched=not keep)  # checks the data spec first
+            start_in_background(config, watched=not keep)
         except LimitError as err:
             st.warning(f"Not started: {err}.", icon="⏳")
             st.stop()
-        except ValueError as err:  # a bad data spec; LabelsError (a labels CSV that is none) too
+        except ValueError as err:  # the data changed between the check and the click
             st.error(f"Not started: {guard.message(err)}")
             st.stop()
         guard.started(config.id)

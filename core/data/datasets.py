@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.audio.features import FeatureSettings, extract
-from core.data.corpus import CLIP_SECONDS, clip_file
+from core.data.corpus import clip_file
 from core.estimate.profiles import profile
 from core.keys import N_CLASSES, Key
+from core.models.representations import REPRESENTATIONS, tuned_input
 
 
 @dataclass
@@ -246,8 +246,7 @@ def _labelled(csv_paths: list[Path], input_shape: tuple[int, int, int], represen
     labels = pd.concat([read_labels(csv) for csv in csv_paths], ignore_index=True)
     csv_path = " + ".join(map(str, csv_paths))
     tuned = representation == "tuned"
-    store = FeatureStore(paths.CACHE_DIR / "features",
-                         TUNED_SETTINGS if tuned else semitone_settings(input_shape[0], input_shape[1]))
+    store = FeatureStore(paths.CACHE_DIR / "features", REPRESENTATIONS[representation].settings(input_shape))
     with tqdm(total=len(labels), desc="features", unit="file", disable=None, leave=False) as bar:
         stored, errors = store.extract_files(labels["audio_path"], jobs=os.cpu_count() or 1,
                                              progress=lambda done, total: bar.update(done - bar.n))
@@ -273,6 +272,7 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
     from core import paths
     from core.msd.hdf5 import MSDError, read_catalog
 
+    front = REPRESENTATIONS[representation]
     try:
         catalog = read_catalog(paths.DEFAULT_CATALOG)
     except MSDError as err:
@@ -295,9 +295,8 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
     xs, ys, tracks, songs = [], [], [], []
     for f, track, song, index in tqdm(list(zip(files, catalog["track_id"], catalog["song_id"], catalog["class_index"])),
                                       desc="corpus features", unit="clip", disable=None, leave=False):
-        y = load_audio(f, sr=SEMITONE_SR)
-        windows = (semitone_windows(y, input_shape[0], input_shape[1]) if representation == "semitone"
-                   else extract(y, STFT162)[None])
+        y = load_audio(f, sr=front.settings(input_shape).sample_rate)
+        windows = front.inputs(y, input_shape)[..., 0]
         xs.append(windows)
         ys += [index] * len(windows)
         tracks += [track] * len(windows)
@@ -311,43 +310,7 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
     return data
 
 
-SEMITONE_SR, SEMITONE_HOP = 22050, 4096  # the "semitone" representation: 64 frames = 11.9 s
-C2_HZ = 65.40639132514966
 CACHE_VERSION = 2  # bump when the computation of cached corpus examples changes
-STFT162 = FeatureSettings(kind="stft162", duration=CLIP_SECONDS)  # the capstone's image of a whole clip
-
-
-def semitone_settings(bins: int = 48, frames: int = 64, duration: float | None = None) -> FeatureSettings:
-    """The ``logspec`` settings of the "semitone" representation: one bin per semitone over ``bins // 12``
-    octaves from C2, hop 4096 at 22,050 Hz; ``duration`` defaults to one window of ``frames`` frames."""
-    if bins % 12:
-        raise ValueError(f"semitone windows span whole octaves; {bins} bins is not a multiple of 12")
-    return FeatureSettings(kind="logspec", sample_rate=SEMITONE_SR, hop=SEMITONE_HOP, bins_per_semitone=1,
-                           octaves=bins // 12, fmin=C2_HZ, duration=duration or frames * SEMITONE_HOP / SEMITONE_SR)
-
-
-def semitone_windows(y: np.ndarray, bins: int = 48, frames: int = 64) -> np.ndarray:
-    """Non-overlapping (bins x frames) windows of mono audio ``y`` at 22,050 Hz: the features of
-    :func:`semitone_settings` over the whole of ``y``, cut into windows each scaled to max 1 (the input
-    of ``keynet-default``)."""
-    cqt = extract(y, semitone_settings(bins, frames, duration=max(len(y), 1) / SEMITONE_SR))
-    count = max(1, cqt.shape[1] // frames)
-    cqt = np.pad(cqt, ((0, 0), (0, max(0, frames - cqt.shape[1]))))
-    windows = np.stack([cqt[:, i * frames:(i + 1) * frames] for i in range(count)]).astype(np.float32)
-    return windows / np.maximum(windows.max(axis=(1, 2), keepdims=True), 1e-6)
-
-
-TUNED_OCTAVES, TUNED_ROWS = 8, 84  # the store keeps 8 octaves from C1; models see 7 (row 0 = C)
-TUNED_SECONDS = 16.0  # excerpt of each training file kept in the store
-TUNED_SETTINGS = FeatureSettings(kind="tuned", sample_rate=22050, hop=8192, bins_per_semitone=1,
-                                 octaves=TUNED_OCTAVES, fmin=C2_HZ / 2, duration=TUNED_SECONDS)
-
-
-def tuned_input(features: np.ndarray) -> np.ndarray:
-    """Model input from tuned features ``(..., rows, frames)``: the lowest :data:`TUNED_ROWS` rows (C1 up),
-    scaled to max 1 per example."""
-    x = features[..., :TUNED_ROWS, :]
-    return (x / np.maximum(x.max(axis=(-2, -1), keepdims=True), 1e-6)).astype(np.float32)
 
 
 def crop_tuned(x: np.ndarray, y: np.ndarray, rows: int, frames: int,

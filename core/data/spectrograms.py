@@ -16,7 +16,7 @@ from core.audio.store import FeatureStore
 from core.data.corpus import CLIP_SECONDS
 from core.keys import SHARP_NAMES
 
-REPRESENTATIONS = {
+FEATURE_VIEWS = {
     "stft162": "log-magnitude linear STFT as the capstone's 162x162 grayscale input",
     "logspec": "log-magnitude constant-Q spectrogram, 2 bins per semitone over 6 octaves from C1 (144 bins)",
     "chroma": "chromagram: energy per pitch class C..B",

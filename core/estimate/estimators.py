@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from core import paths
-from core.audio.features import FeatureSettings, extract, extract_whole
+from core.audio.features import FeatureSettings, extract_whole
 from core.estimate.profiles import PROFILES, match_proba
 from core.keys import N_CLASSES
+from core.models.representations import representation
 from core.models.runs import shipped_models
 
 TEMPLATE_SETTINGS = FeatureSettings(kind="chroma", duration=10.0)  # features() take the audio's own duration
@@ -31,18 +32,11 @@ class KeyEstimator:
     settings: FeatureSettings
 
     def features(self, y: np.ndarray) -> np.ndarray:
-        """(n, *feature_shape) features of mono audio ``y`` at ``settings.sample_rate``: one row per
-        excerpt of ``settings.duration`` (the last one zero-padded, dropped when under half of one)."""
-        return excerpt_features(y, self.settings)
+        """A batch of features of mono audio ``y`` at ``settings.sample_rate`` (one row per excerpt or window)."""
+        raise NotImplementedError
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         raise NotImplementedError
-
-
-def excerpt_features(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
-    """Features of each ``settings.duration`` excerpt of ``y``, stacked (at least one)."""
-    n = settings.n_samples
-    return np.stack([extract(y[i:i + n], settings) for i in range(0, max(1, y.size - n // 2), n)])
 
 
 class TemplateEstimator(KeyEstimator):
@@ -68,7 +62,7 @@ class TemplateEstimator(KeyEstimator):
 
 
 class CNNEstimator(KeyEstimator):
-    """A trained Keras model and the representation its run config names.
+    """A trained Keras model and the representation its run config names (:mod:`core.models.representations`).
 
     The model runs in NumPy (:mod:`core.models.network`, no TensorFlow import); only a model with layers that
     runtime does not implement is loaded with Keras."""
@@ -78,38 +72,18 @@ class CNNEstimator(KeyEstimator):
         self.config = config
         self.name = name
         self.input_shape = tuple(config["input_shape"])
-        self.representation = config.get("representation", "semitone")
-        frames = self.input_shape[1]
-        if self.representation == "semitone":
-            from core.data.datasets import semitone_settings
-
-            self.settings = semitone_settings(self.input_shape[0], frames)
-        elif self.representation == "tuned":
-            from core.data.datasets import TUNED_SETTINGS
-
-            self.settings = TUNED_SETTINGS
-        else:
-            self.settings = FeatureSettings(kind="stft162")
+        self.representation = representation(config.get("representation", "semitone"))
+        self.settings = self.representation.settings(self.input_shape)
 
     def features(self, y: np.ndarray) -> np.ndarray:
-        if self.representation == "semitone":
-            from core.data.datasets import semitone_windows
-
-            return semitone_windows(y, self.input_shape[0], self.input_shape[1])[..., None]
-        if self.representation == "tuned":  # the whole of y in one input: the model takes any length
-            from core.data.datasets import tuned_input
-
-            return tuned_input(extract_whole(y, self.settings))[None, ..., None]
-        return excerpt_features(y, self.settings)[..., None]
+        return self.representation.inputs(y, self.input_shape)
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         """Probabilities of a batch, by calling the model directly (no ``Model.predict`` set-up per call)."""
         features = np.asarray(features, dtype=np.float32)
         if features.ndim == len(self.input_shape):
             features = features[..., None]
-        expected = self.input_shape[:1] + self.input_shape[2:] if self.representation == "tuned" else self.input_shape
-        got = features.shape[1:2] + features.shape[3:] if self.representation == "tuned" else features.shape[1:]
-        if got != expected:
+        if not self.representation.fits(features.shape[1:], self.input_shape):
             raise ValueError(f"{self.name} expects features of shape {self.input_shape}, got "
                              f"{features.shape[1:]}; make them with estimator.features(y)")
         return np.asarray(self.model(features, training=False), dtype=float)

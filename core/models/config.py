@@ -35,7 +35,7 @@ class RunConfig:
         object.__setattr__(self, "input_shape", tuple(int(v) for v in self.input_shape))
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {sorted(LOSSES)}")
-        if self.optimizer not in ("adam", "sgd"):
+        if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose 'adam' or 'sgd'")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError("epochs and batch size must be at least 1 and lr positive")
@@ -65,16 +65,7 @@ class RunConfig:
 
 
 LOSSES = {"categorical_crossentropy": "categorical_crossentropy", "mse": "mean_squared_error"}
-
-# Feature representations a run can ask for, with the input shape the model gets.
-
-
-# Feature representations a run can ask for, with the input shape the model gets.
-REPRESENTATIONS: dict[str, tuple[int, int, int]] = {"semitone": KEYNET_INPUT_SHAPE, "stft162": SEED_INPUT_SHAPE,
-                                                     "tuned": EQKEY_INPUT_SHAPE}
-
-# The capstone's original settings: reproduce why it learned nothing, then change one at a time.
-
+OPTIMIZERS = ("adam", "sgd")
 
 # The capstone's original settings: reproduce why it learned nothing, then change one at a time.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -105,8 +96,3 @@ def preset(name: str, **overrides: Any) -> RunConfig:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
     return RunConfig(**{**PRESETS[name], **overrides})
-
-
-# -- run folders ---------------------------------------------------------------
-
-
