@@ -1,6 +1,5 @@
 """Runs: finished training runs side by side — curves, confusion, per-class recall, MIREX breakdown, filters —
 any estimator scored on a labels CSV of your own songs, and deleting runs."""
-import json
 from pathlib import Path
 from typing import Callable
 
@@ -21,10 +20,11 @@ from core.evaluation.scoring import (
     test_clip,
 )
 from core.keys import Key
-from core.models.runs import delete_run, run_folders, run_state, runs_dir
+from core.models.runs import Run, all_runs, delete_run, runs_dir
 from core.service.urlstate import Param
 from core.service.workload import EXTRA
 from ui import guard
+from ui.charts import training_curves
 from ui.settings import gate, policy
 from ui.url import read_view, seed_widgets, write_view
 
@@ -50,8 +50,9 @@ def delete_chosen() -> None:
     st.session_state.ru_deleted = (done, failed)
 
 st.title("📊 Runs")
-folders = run_folders()
-states = {name: run_state(folder) for name, folder in folders.items()}
+runs = all_runs()
+folders = {name: run.folder for name, run in runs.items()}
+states = {name: run.state for name, run in runs.items()}
 finished = [name for name, state in states.items() if state == "finished"]
 SCHEMA = {
     "ru_runs": Param("choices", finished[:2], options=finished),
@@ -141,22 +142,15 @@ def panels(stack, title: str, wrap: int, **imshow):
     return figure.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
 
 
-def config(folder) -> dict:
-    try:
-        return json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def described(folder) -> dict:
+def described(run: Run) -> dict:
     """A run's config as the table shows it: its data spec naming no server folder in public mode."""
-    settings = config(folder)
+    settings = run.config.to_dict() if run.config else {}
     if "data" in settings:
         settings["data"] = guard.shown_spec(str(settings["data"]))
     return settings
 
 
-overview = pd.DataFrame([{"run": name, "state": states[name], **described(folder)} for name, folder in folders.items()])
+overview = pd.DataFrame([{"run": name, "state": states[name], **described(run)} for name, run in runs.items()])
 st.subheader("All runs")
 st.dataframe(overview, hide_index=True)
 unfinished = [name for name in folders if name not in finished]
@@ -203,14 +197,7 @@ if base == "on" and results:
     st.dataframe(pd.DataFrame(rows), hide_index=True)
 for name, result in results.items():
     st.subheader(f"Run {name}")
-    history = pd.read_csv(folders[name] / "history.csv") if (folders[name] / "history.csv").is_file() else pd.DataFrame()
-    if not history.empty:
-        left, right = st.columns(2)
-        history = history.drop_duplicates("epoch", keep="last")
-        left.plotly_chart(px.line(history, x="epoch", y=[c for c in history if c.endswith("loss")], title="Loss"),
-                          key=f"ru_loss_{name}")
-        right.plotly_chart(px.line(history, x="epoch", y=[c for c in history if c.endswith("accuracy")],
-                                   title="Accuracy"), key=f"ru_acc_{name}")
+    training_curves(runs[name].history(), key=f"ru_{name}")
     charts(result, norm, names, f"ru_{name}")
 
 st.subheader("Score on your own songs")

@@ -16,7 +16,6 @@ from typing import Any
 from core import paths
 from core.models.config import RunConfig
 
-STATUSES = ("running", "finished", "failed", "stopped", "interrupted")
 STOP_FILE = "STOP"
 WATCH_FILE = "WATCHED"  # a page watching the run touches it; a run started with watched=True stops when it goes stale
 WATCH_TIMEOUT_S = 60.0
@@ -82,6 +81,9 @@ def _pid_alive(pid: Any) -> bool:
 
 
 def load_run(folder: Path) -> Run:
+    """A run folder as every page and command reads it: its state is ``status.json``'s, except that a
+    "running" run whose process is gone is "interrupted" and a "finished" one without its test predictions
+    is "incomplete"."""
     raw = read_json(folder / "config.json")
     try:
         config = RunConfig.from_dict(raw) if raw else None
@@ -90,6 +92,8 @@ def load_run(folder: Path) -> Run:
     status = read_json(folder / "status.json") or {"state": "unknown"}
     if status.get("state") == "running" and not _pid_alive(status.get("pid")):
         status = {**status, "state": "interrupted"}
+    elif status.get("state") == "finished" and not (folder / "predictions.csv").is_file():
+        status = {**status, "state": "incomplete"}
     return Run(folder.name, folder, config, status)
 
 
@@ -163,26 +167,20 @@ def ship(run: Run, dest: Path) -> Path:
     return dest
 
 
-# -- training ------------------------------------------------------------------
 
 
-def run_folders() -> dict[str, Path]:
+def all_runs() -> dict[str, Run]:
+    """Every run by name, read through :func:`load_run`: the shipped ``default`` first, the other shipped
+    models, then the runs under :func:`runs_dir` (newest first)."""
+    return {name: load_run(folder) for name, folder in _run_folders().items()}
+
+
+def _run_folders() -> dict[str, Path]:
     """Every run folder by name: the shipped ``default`` first, the other shipped models, then the runs
     under ``RUNS_DIR``."""
     folders = {"default": paths.DEFAULT_MODEL_DIR} if paths.DEFAULT_MODEL_DIR.is_dir() else {}
     folders |= {name: paths.MODELS_DIR / name for name in shipped_models()}
     return folders | {run.id: run.folder for run in list_runs()}
-
-
-def run_state(folder: Path) -> str:
-    """A run's state from ``status.json``: "finished" only when training ended and predictions exist."""
-    try:
-        state = json.loads((folder / "status.json").read_text()).get("state", "unknown")
-    except (OSError, ValueError):
-        state = "unknown"
-    if state == "finished" and not (folder / "predictions.csv").is_file():
-        return "incomplete"
-    return state
 
 
 def run_data(folder: str | Path) -> str:
@@ -199,5 +197,3 @@ def shipped_models() -> list[str]:
         return []
     return sorted(f.name for f in paths.MODELS_DIR.iterdir()
                   if (f / "model.keras").is_file() and f.resolve() != paths.DEFAULT_MODEL_DIR.resolve())
-
-
