@@ -31,8 +31,8 @@ DEVSET = ROOT.parent / "shared" / "devset"
 
 def sample(folder: Path, limit: int, into: Path) -> Path:
     """``limit`` audio files of ``folder`` (every n-th, all for 0) linked into a fresh folder ``into``."""
+    from core.audio.decode import AUDIO_SUFFIXES
     from core.audio.walk import find_files
-    from core.estimate.song import AUDIO_SUFFIXES
 
     files = find_files(folder, AUDIO_SUFFIXES, max_entries=10**7, max_seconds=600)
     if limit:
@@ -58,10 +58,10 @@ def timed_scan(folder: Path, work: Path, **options) -> dict:
 
 
 def essentia_pass(folder: Path) -> dict:
-    from core.audio.decode import AudioError
+    from core.audio.decode import AUDIO_SUFFIXES, AudioError
     from core.audio.walk import find_files
     from core.estimate.estimators import essentia_available, load_estimator
-    from core.estimate.song import AUDIO_SUFFIXES, predict_song
+    from core.estimate.song import predict_song
 
     if not essentia_available():
         return {"skipped": "import essentia failed"}

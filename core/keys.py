@@ -222,7 +222,6 @@ class Key:
 
 ALL_KEYS: tuple[Key, ...] = tuple(Key.from_index(i) for i in range(N_CLASSES))
 CLASS_NAMES: tuple[str, ...] = tuple(k.name for k in ALL_KEYS)
-RELATIONS = ("correct", "fifth", "relative", "parallel", "other")
 MIREX_WEIGHTS = {"correct": 1.0, "fifth": 0.5, "relative": 0.3, "parallel": 0.2, "other": 0.0}
 RELATION_OF_SCORE = {weight: name for name, weight in MIREX_WEIGHTS.items()}
 

@@ -1,13 +1,6 @@
 import pandas as pd
 
-from core.msd.catalog import (
-    Selection,
-    class_counts,
-    confidence_histogram,
-    select,
-    summarize,
-    year_bounds,
-)
+from core.msd.catalog import Selection, class_counts, confidence_histogram, select, summarize, year_bounds
 from core.msd.hdf5 import with_key_columns
 from tests.conftest import make_catalog_frame
 

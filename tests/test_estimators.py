@@ -1,12 +1,7 @@
 import numpy as np
 import pytest
 
-from core.estimate.estimators import (
-    available_estimators,
-    estimate_audio,
-    load_estimator,
-    strength_proba,
-)
+from core.estimate.estimators import available_estimators, estimate_audio, load_estimator, strength_proba
 from core.keys import Key
 from tests.audio_fixtures import SR, key_signal
 

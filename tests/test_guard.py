@@ -26,14 +26,7 @@ from core.keys import Key
 from core.models.config import RunConfig
 from core.models.runs import run_data
 from core.msd import hdf5
-from core.service.access import (
-    BAD_PATH_MESSAGE,
-    OUTSIDE_MESSAGE,
-    BadPath,
-    NotRegularFile,
-    Policy,
-    regular_file,
-)
+from core.service.access import BAD_PATH_MESSAGE, OUTSIDE_MESSAGE, BadPath, NotRegularFile, Policy, regular_file
 from core.service.downloads import csv_bytes, without_formulas
 from tests.audio_fixtures import write_key_audio
 from tests.conftest import make_catalog_frame, train_page_config

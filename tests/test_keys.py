@@ -1,14 +1,7 @@
 import mir_eval.key
 import pytest
 
-from core.keys import (
-    ALL_KEYS,
-    CLASS_NAMES,
-    Key,
-    as_key,
-    circle_of_fifths_order,
-    mirex_score,
-)
+from core.keys import ALL_KEYS, CLASS_NAMES, Key, as_key, circle_of_fifths_order, mirex_score
 
 
 def test_class_index_and_folder_follow_the_seed():

@@ -18,14 +18,7 @@ import soundfile as sf
 from core.cli import main
 from core.keys import Key
 from core.library import db, tags
-from core.library.mix import (
-    compatible_tracks,
-    find_track,
-    harmonic_path,
-    m3u,
-    table,
-    wheel_counts,
-)
+from core.library.mix import compatible_tracks, find_track, harmonic_path, m3u, table, wheel_counts
 from core.library.scan import file_hash, scan
 from tests.audio_fixtures import write_key_audio
 
@@ -189,7 +182,7 @@ def test_tags_written_read_back_audio_untouched_for_every_format(tmp_path):
         assert np.array_equal(sf.read(path)[0], decoded[name]), name
         assert (music / (name + ".bak")).exists() and tags.read_key(music / (name + ".bak")) is None
         assert db.by_path(con, str(path))["hash"] == file_hash(path)  # row follows the new bytes
-    assert not list(music.rglob("*" + tags.TMP_SUFFIX))
+    assert not [f for f in music.rglob("*") if ".tmp" in f.name]  # no temporary copy left (runtime.files.replacing)
     con.close()
     assert scan(music, db_path, MODEL).analysed == 0  # tagged files are not analysed again
     assert all(a.action == "skip" for a in tags.plan(by_name(db_path).values(), notation="camelot"))

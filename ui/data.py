@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.audio.index import attach_audio
 from core.msd.hdf5 import read_catalog
+from core.runtime.files import stamp
 from ui.guard import within
 from ui.settings import policy
 
@@ -24,7 +25,7 @@ def load_catalog(path: str | Path) -> pd.DataFrame:
     Raises ``core.service.access.OutsideRoots`` or ``BadPath`` (before looking at the path) for a path the policy
     forbids; a folder's walk never leaves the roots (``ui.guard.within``)."""
     path = policy().check(path)
-    return _catalog(str(path), _mtime(path), within())
+    return _catalog(str(path), stamp(path), within())
 
 
 @st.cache_resource(show_spinner="Looking for the tracks' audio…", max_entries=4)
@@ -35,14 +36,7 @@ def _with_audio(path: str, modified: float, audio: str, audio_modified: float,
 
 def catalog_stamp(path: str | Path, audio: str | Path = "") -> tuple[float, float]:
     """The modification times of a catalog and its audio index: a version for cache keys."""
-    return _mtime(Path(path)), _mtime(Path(audio)) if audio else 0.0
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:  # missing or unreadable: the reader names the problem
-        return 0.0
+    return stamp(Path(path)), stamp(Path(audio)) if audio else 0.0
 
 
 def load_catalog_with_audio(path: str | Path, audio: str | Path) -> pd.DataFrame:
@@ -53,4 +47,4 @@ def load_catalog_with_audio(path: str | Path, audio: str | Path) -> pd.DataFrame
     path, given, audio = rules.check(path), audio, rules.check(audio)
     if not audio.exists():
         raise FileNotFoundError(f"{given}: no such folder or labels CSV")
-    return _with_audio(str(path), _mtime(path), str(audio), _mtime(audio), within())
+    return _with_audio(str(path), stamp(path), str(audio), stamp(audio), within())

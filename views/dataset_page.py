@@ -5,13 +5,7 @@ import streamlit as st
 from core import paths
 from core.audio.index import LabelsError
 from core.keys import MODE_NAMES, SHARP_NAMES
-from core.msd.catalog import (
-    DEFAULT_MIN_CONFIDENCE,
-    Selection,
-    Summary,
-    summarize,
-    year_bounds,
-)
+from core.msd.catalog import DEFAULT_MIN_CONFIDENCE, Selection, Summary, summarize, year_bounds
 from core.msd.hdf5 import SEED_CSV_COLUMNS, MSDError, seed_selection
 from core.service.access import BadPath, OutsideRoots
 from core.service.downloads import csv_bytes

@@ -10,14 +10,7 @@ import streamlit as st
 
 from core.keys import ACCIDENTALS, NOTATIONS, Key, circle_of_fifths_order
 from core.library import db
-from core.library.mix import (
-    LOW_CONFIDENCE,
-    compatible_tracks,
-    harmonic_path,
-    m3u,
-    table,
-    wheel_counts,
-)
+from core.library.mix import LOW_CONFIDENCE, compatible_tracks, harmonic_path, m3u, table, wheel_counts
 from core.service.access import OutsideRoots, Policy
 from core.service.downloads import csv_bytes
 from core.service.urlstate import Param

@@ -6,8 +6,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.audio.decode import AudioError
-from core.estimate.song import FORMATS, HOP_S, WINDOW_S, csv_rows, describe_change
+from core.audio.decode import FORMATS, AudioError
+from core.estimate.song import HOP_S, WINDOW_S, csv_rows, describe_change
 from core.keys import ACCIDENTALS, Key
 from core.service.analysis_pool import AnalysisCrashed
 from core.service.downloads import csv_bytes

@@ -21,6 +21,7 @@ from core.evaluation.scoring import (
 )
 from core.keys import Key
 from core.models.runs import Run, all_runs, delete_run, runs_dir
+from core.runtime.files import stamp
 from core.service.urlstate import Param
 from core.service.workload import EXTRA
 from ui import guard
@@ -71,7 +72,7 @@ if not folders:
 
 
 @st.cache_data(show_spinner="Scoring test predictions…")
-def scored(folder: str, stamp: float) -> dict:
+def scored(folder: str, version: float) -> dict:
     """``core.evaluation.metrics.summary`` of a run's test predictions (re-read when predictions.csv changes)."""
     return evaluate_run(folder)
 
@@ -172,7 +173,7 @@ if deletable and guard.may_delete():
 chosen = st.multiselect("Compare runs", finished, key="ru_runs")
 norm = st.radio("Confusion", ["counts", "normalised"], key="ru_norm", horizontal=True)
 names = [Key.from_index(i).name for i in range(24)]
-results = {name: scored(str(folders[name]), (folders[name] / "predictions.csv").stat().st_mtime) for name in chosen}
+results = {name: scored(str(folders[name]), stamp(folders[name] / "predictions.csv")) for name in chosen}
 if results:
     st.dataframe(pd.DataFrame([{"run": name, **headline(r), **r["mirex_fractions"]} for name, r in results.items()]),
                  hide_index=True)
@@ -183,12 +184,12 @@ base = st.radio("Template baselines on the same test clips", ["off", "on"], key=
 if base == "on" and results:
     rows = []
     for name in results:
-        stamp = (folders[name] / "predictions.csv").stat().st_mtime
+        version = stamp(folders[name] / "predictions.csv")
         rows.append({"run": name, "estimator": "CNN (windows)", "accuracy": results[name]["accuracy"],
                      "MIREX weighted": results[name]["mirex_weighted"]})
         try:
             for template in ("template:krumhansl", "template:temperley", "template:aarden"):
-                r = once(("split", str(folders[name]), stamp, template), f"{template} on the test clips of {name}",
+                r = once(("split", str(folders[name]), version, template), f"{template} on the test clips of {name}",
                          lambda progress: evaluate_on_run_split(folders[name], estimator(template), progress))
                 rows.append({"run": name, "estimator": f"{template} (clips)", "accuracy": r["accuracy"],
                              "MIREX weighted": r["mirex_weighted"]})
@@ -217,8 +218,8 @@ labels_text = right.text_input("Labels CSV", key="ru_labels", placeholder="/path
 labels_csv = guard.file(labels_text.strip(), "labels CSV") if labels_text.strip() else None
 if labels_csv is not None:
     folder = folders.get(model)
-    stamp = (folder / "model.keras").stat().st_mtime if folder and (folder / "model.keras").is_file() else 0.0
-    key = ("labels", model, stamp, str(labels_csv), labels_csv.stat().st_mtime, guard.within())
+    version = stamp(folder / "model.keras") if folder else 0.0
+    key = ("labels", model, version, str(labels_csv), stamp(labels_csv), guard.within())
     if key in computed() or st.button("Score", key="ru_score", type="primary"):
         try:
             scores = once(key, f"{model} on {labels_csv.name}",

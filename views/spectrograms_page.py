@@ -1,5 +1,4 @@
 """Spectrograms: what each key class looks and sounds like, and its chroma beside the key profile."""
-import os
 
 import altair as alt
 import pandas as pd
@@ -8,16 +7,11 @@ import streamlit as st
 
 from core import paths
 from core.data.corpus import clip_file
-from core.data.spectrograms import (
-    FEATURE_VIEWS,
-    axes,
-    features,
-    for_display,
-    mean_chroma,
-)
+from core.data.spectrograms import FEATURE_VIEWS, axes, features, for_display, mean_chroma
 from core.estimate.profiles import profile
 from core.keys import CLASS_NAMES, SHARP_NAMES
 from core.msd.hdf5 import MSDError
+from core.runtime.files import stamp
 from core.service.analysis_pool import AnalysisCrashed
 from core.service.urlstate import Param
 from ui import guard
@@ -57,7 +51,7 @@ def clip_features(path: str, representation: str, modified: float):
 def show_clip(path: str, representation: str, caption: str, key: str) -> None:
     """The clip's features over time (s) and notes, and its audio; an error line if it cannot be read."""
     try:
-        array = clip_features(path, representation, _modified(path))
+        array = clip_features(path, representation, stamp(path))
     except ValueError as err:
         st.error(guard.plain(str(err).replace(path, policy().shown(path))))
         return
@@ -105,7 +99,7 @@ def show_class(catalog, index: int, representation: str, count: int, per_row: in
         for column, (path, title) in zip(st.columns(per_row), clips[start:start + per_row]):
             with column:
                 show_clip(path, representation, title, key=f"sp_clip_{index}_{path}")
-    all_files = [path for path, _ in clip_paths(catalog, index) if _modified(path)]
+    all_files = [path for path, _ in clip_paths(catalog, index) if stamp(path)]
     if not all_files:
         return
     chroma, averaged = class_chroma(all_files)
@@ -119,11 +113,6 @@ def show_class(catalog, index: int, representation: str, count: int, per_row: in
     })
     st.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
         x=alt.X("pitch_class", sort=list(SHARP_NAMES), title="pitch class"), y="weight", color="series"), width="stretch")
-
-
-def _modified(path: str) -> float:
-    """The file's modification time (0 when missing): part of the cache key, so new audio is re-read."""
-    return os.path.getmtime(path) if os.path.exists(path) else 0.0
 
 
 st.title("🎛️ Spectrograms")

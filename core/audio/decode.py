@@ -20,6 +20,10 @@ MIN_AUDIO_S = 2.0  # the least non-silent audio a key is named from: shorter hol
 Source = str | Path | bytes | BinaryIO
 
 
+FORMATS = ("wav", "mp3", "flac", "ogg", "opus", "aiff", "aif")  # what libsndfile decodes
+NEEDS_FFMPEG = ("m4a", "aac", "mp4", "alac")  # containers libsndfile does not read
+AUDIO_SUFFIXES = tuple(f".{name}" for name in FORMATS + NEEDS_FFMPEG)  # what folder walks pick up
+
 class AudioError(ValueError):
     """Audio that cannot be used: unreadable, empty, silent, not audio, or unsupported."""
 
@@ -156,3 +160,14 @@ def iter_windows(source: Source, window_s: float, hop_s: float,
             if start + win >= f.frames:
                 break
             start += hop
+
+
+def check_format(name: str) -> None:
+    """Raise AudioError for a file name whose extension is not a supported audio format."""
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix in NEEDS_FFMPEG:
+        raise AudioError(f"{name}: {suffix} is not read by this install's decoder (libsndfile); convert it to FLAC, "
+                         f"e.g. with ffmpeg (apt-get install ffmpeg; ffmpeg -i in.{suffix} out.flac)")
+    if suffix not in FORMATS:
+        raise AudioError(f"{name}: unsupported format {suffix or '(no extension)'!r}; "
+                         f"use one of {', '.join(FORMATS)}")

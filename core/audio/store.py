@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from core.audio.features import FeatureSettings, extract
+from core.runtime.files import replacing
 
 Progress = Callable[[int, int], None]
 
@@ -112,12 +113,10 @@ class FeatureStore:
         import h5py
 
         name = f"shard-{uuid.uuid4().hex}.h5"
-        tmp = self.root / f".{name}.tmp"
-        with h5py.File(tmp, "w") as f:
+        with replacing(self.root / name) as tmp, h5py.File(tmp, "w") as f:
             f.create_dataset("features", data=np.stack([r[2] for r in rows]), compression="gzip")
             f.create_dataset("item_ids", data=[r[0] for r in rows], dtype=h5py.string_dtype())
             f.create_dataset("hashes", data=[r[1] for r in rows], dtype=h5py.string_dtype())
-        os.replace(tmp, self.root / name)
         for row, (item, digest, _) in enumerate(rows):
             self._hash_of[item] = digest
             self._where.setdefault(digest, (self.root / name, row))

@@ -12,12 +12,7 @@ RECIPE_SIZE = 2400
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from core.argtypes import (
-        at_least,
-        non_negative_int,
-        output_folder,
-        scheduler_address,
-    )
+    from core.argtypes import at_least, non_negative_int, output_folder, scheduler_address
     from core.data.corpus import DEFAULT_SIZE
     from core.data.synth.build import RECIPES
     from core.keys import N_CLASSES

@@ -9,13 +9,7 @@ HELP = "Extract features (stft162, logspec, chroma) of audio into the HDF5 featu
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from core.argtypes import (
-        non_negative_float,
-        output_folder,
-        positive_float,
-        positive_int,
-        scheduler_address,
-    )
+    from core.argtypes import non_negative_float, output_folder, positive_float, positive_int, scheduler_address
     from core.audio.features import KINDS, FeatureSettings
 
     default = FeatureSettings()

@@ -23,10 +23,10 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from core.audio.decode import AudioError
+    from core.audio.decode import FORMATS, AudioError
     from core.audio.walk import ScanLimit
     from core.estimate.estimators import load_estimator
-    from core.estimate.song import FORMATS, csv_rows, expand_folders, predict_song
+    from core.estimate.song import csv_rows, expand_folders, predict_song
 
     try:
         estimator = load_estimator(args.model)

@@ -13,14 +13,7 @@ _SETTINGS = ("model", "loss", "optimizer", "lr", "momentum", "epochs", "batch_si
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from core.argtypes import (
-        fraction,
-        non_negative_float,
-        open_fraction,
-        output_folder,
-        positive_float,
-        positive_int,
-    )
+    from core.argtypes import fraction, non_negative_float, open_fraction, output_folder, positive_float, positive_int
     from core.models.builders import BUILDERS
     from core.models.config import PRESETS
 

@@ -24,9 +24,10 @@ import numpy as np
 
 from core.data.tunes import Tune, list_tunes, parse_tune
 from core.keys import MAJOR, Key, as_key
+from core.runtime.files import replacing
 
 SAMPLE_RATE = 22050
-CLIP_SECONDS = 15.0
+BUNDLED_CLIP_SECONDS = 15.0  # the bundled corpus (generated corpora: core.data.synth.build.CLIP_SECONDS)
 DEFAULT_SIZE = 480
 MANIFEST_KEYS = {"seed", "max_tunes", "seconds", "sample_rate"}  # corpus.json: the settings of a build
 # General MIDI programs for the melody: piano, organ, accordion, guitar, violin, flute, clarinet, oboe, harp, marimba.
@@ -108,7 +109,7 @@ def _parse_first(texts, count: int) -> list[Tune]:
     return tunes
 
 
-def clip_midi(plan: ClipPlan, seconds: float = CLIP_SECONDS):
+def clip_midi(plan: ClipPlan, seconds: float = BUNDLED_CLIP_SECONDS):
     """The clip as a :class:`pretty_midi.PrettyMIDI`: melody (looped to fill ``seconds``) and accompaniment."""
     import pretty_midi
 
@@ -153,7 +154,7 @@ def _accompaniment(plan: ClipPlan, melody_notes, beat: float, seconds: float):
     return [bass, chords]
 
 
-def render_clip(plan: ClipPlan, soundfont: bytes, seconds: float = CLIP_SECONDS) -> np.ndarray:
+def render_clip(plan: ClipPlan, soundfont: bytes, seconds: float = BUNDLED_CLIP_SECONDS) -> np.ndarray:
     """Mono float32 audio at :data:`SAMPLE_RATE`: rendered, scaled to the plan's gain, noise added."""
     import librosa
     import midirenderer
@@ -204,7 +205,7 @@ def check_out(out: str | Path) -> None:
 
 
 def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_tunes: int | None = None,
-                 seconds: float = CLIP_SECONDS, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+                 seconds: float = BUNDLED_CLIP_SECONDS, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Render the corpus into ``out`` (layout in the module docstring); returns its catalog rows.
 
     Deterministic for a given ``size``, ``seed`` and ``max_tunes``. Clips already on disk
@@ -239,9 +240,8 @@ def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_t
         if not target.exists():
             y = render_clip(plan, soundfont, seconds)
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".tmp.ogg")
-            sf.write(tmp, y, SAMPLE_RATE, format="OGG", subtype="VORBIS", compression_level=0.85)
-            tmp.replace(target)
+            with replacing(target) as tmp:
+                sf.write(tmp, y, SAMPLE_RATE, format="OGG", subtype="VORBIS", compression_level=0.85)
         else:
             y = sf.read(target, dtype="float32")[0]
         rows.append(_catalog_row(plan, y))

@@ -28,10 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.audio import features
 from core.data.corpus import clip_file
 from core.estimate.profiles import profile
 from core.keys import N_CLASSES, Key
-from core.models.representations import REPRESENTATIONS, tuned_input
+from core.models.representations import REPRESENTATIONS, semitone_settings, tuned_input
+from core.runtime.files import replacing
 
 
 @dataclass
@@ -304,9 +306,8 @@ def _corpus(input_shape: tuple[int, int, int], representation: str = "semitone")
     data = Dataset(np.concatenate(xs)[..., None], np.array(ys, np.int64), np.array(tracks), np.array(songs),
                    semitone_axis=representation == "semitone")
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp.npz")
-    np.savez(tmp, x=data.x, y=data.y, track_ids=data.track_ids, song_ids=data.song_ids)
-    tmp.replace(cache)
+    with replacing(cache) as tmp:
+        np.savez(tmp, x=data.x, y=data.y, track_ids=data.track_ids, song_ids=data.song_ids)
     return data
 
 
@@ -354,7 +355,9 @@ def split(data: Dataset, test_fraction: float, val_fraction: float, seed: int) -
 
 
 def transpose(x: np.ndarray, y: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Shift each example by ``shifts[i]`` semitones along the frequency rows; labels follow ((key+k)%12)."""
-    out = np.stack([np.roll(xi, int(k), axis=0) for xi, k in zip(x, shifts)])
+    """Shift each semitone-grid example up ``shifts[i]`` semitones along its rows
+    (:func:`core.audio.features.transpose`: what leaves the top is gone); labels follow ((key+k)%12)."""
+    grid = semitone_settings()
+    out = np.stack([features.transpose(xi, int(k), grid) for xi, k in zip(x, shifts)])
     keys, modes = y // 2, y % 2
     return out, 2 * ((keys + shifts) % 12) + modes

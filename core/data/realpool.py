@@ -33,10 +33,11 @@ import numpy as np
 import pandas as pd
 
 from core import paths
+from core.audio.decode import AUDIO_SUFFIXES
+from core.runtime.files import replacing, write_json, write_text
 
 PACKAGES = ("wesnoth-1.16-music", "hyperrogue-music", "ufoai-music", "nexuiz-music", "warzone2100-music",
             "singularity-music", "drascula-music", "planetblupi-music-ogg", "asc-music")
-AUDIO_SUFFIXES = (".ogg", ".opus", ".mp3", ".flac", ".wav")
 EXCERPT_S = 20.0
 SAMPLE_RATE = 22050
 VOTERS = ("default", "template:krumhansl", "template:temperley", "essentia", "essentia:edma")
@@ -65,7 +66,7 @@ def _manifest(pool: Path) -> dict:
 
 
 def _write_manifest(pool: Path, manifest: dict) -> None:
-    _write_atomic(pool / "pool.json", json.dumps(manifest, indent=2))
+    write_json(pool / "pool.json", manifest)
 
 
 def gather(pool: Path, packages: Iterable[str] = PACKAGES, folders: Iterable[str | Path] = (),
@@ -171,9 +172,8 @@ def _cut_track(track: str, folder: str, stem: str, per_track: int) -> list[tuple
             continue
         target = Path(folder) / f"{stem}-{i}.flac"
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp.flac")
-        sf.write(tmp, y, SAMPLE_RATE, format="FLAC")
-        tmp.replace(target)
+        with replacing(target) as tmp:
+            sf.write(tmp, y, SAMPLE_RATE, format="FLAC")
         out.append((str(target), round(float(start), 2)))
     return out
 
@@ -265,11 +265,4 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    _write_atomic(path, frame.to_csv(index=False))
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write under a temporary name and rename: a kill leaves the old file or the new one, never half."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    write_text(path, frame.to_csv(index=False))

@@ -13,7 +13,7 @@ import numpy as np
 from core import paths
 from core.audio.features import SEED_SIZE, FeatureSettings
 from core.audio.store import FeatureStore
-from core.data.corpus import CLIP_SECONDS
+from core.data.corpus import BUNDLED_CLIP_SECONDS
 from core.keys import SHARP_NAMES
 
 FEATURE_VIEWS = {
@@ -25,7 +25,7 @@ FEATURE_VIEWS = {
 
 def settings(representation: str) -> FeatureSettings:
     """The feature settings of a representation, over a whole corpus clip."""
-    return FeatureSettings(kind=representation, duration=CLIP_SECONDS)
+    return FeatureSettings(kind=representation, duration=BUNDLED_CLIP_SECONDS)
 
 
 def features(files: list[str | Path], representation: str,

@@ -18,21 +18,20 @@ from typing import Callable
 import numpy as np
 
 from core.audio.decode import (
+    AUDIO_SUFFIXES,
     SILENCE_PEAK,
     AudioError,
     Source,
     audible_s,
     check_enough_audio,
     check_file,
+    check_format,
     duration_s,
     iter_windows,
 )
 from core.audio.features import audio_tuning
 from core.keys import Key, circle_of_fifths_order, compatible_keys
 
-FORMATS = ("wav", "mp3", "flac", "ogg", "aiff", "aif")
-NEEDS_FFMPEG = ("m4a", "aac", "mp4", "alac")  # containers libsndfile does not read
-AUDIO_SUFFIXES = tuple(f".{name}" for name in FORMATS + NEEDS_FFMPEG)  # what folder walks pick up
 CHANGE_AGREEMENT = 0.75  # share of a part's windows that must name its key for a key change
 CHANGE_MIN_WINDOWS = 2   # windows each part needs
 WINDOW_S = 20.0
@@ -122,17 +121,6 @@ class Prediction:
 def describe_change(before: Key, after: Key, at_s: float, accidentals: str = "preferred") -> str:
     """ "C major → C# minor at 2:31": a key change in words, tonics spelled as ``accidentals`` asks."""
     return f"{before.spelled(accidentals)} → {after.spelled(accidentals)} at {int(at_s // 60)}:{int(at_s % 60):02d}"
-
-
-def check_format(name: str) -> None:
-    """Raise AudioError for a file name whose extension is not a supported audio format."""
-    suffix = Path(name).suffix.lower().lstrip(".")
-    if suffix in NEEDS_FFMPEG:
-        raise AudioError(f"{name}: {suffix} is not read by this install's decoder (libsndfile); convert it to FLAC, "
-                         f"e.g. with ffmpeg (apt-get install ffmpeg; ffmpeg -i in.{suffix} out.flac)")
-    if suffix not in FORMATS:
-        raise AudioError(f"{name}: unsupported format {suffix or '(no extension)'!r}; "
-                         f"use one of {', '.join(FORMATS)}")
 
 
 def expand_folders(paths: list[str]) -> list[str]:

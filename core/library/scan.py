@@ -146,8 +146,8 @@ def scan(folder: str | Path, db_path: str | Path, model: str = "default", jobs: 
     folders not followed; only files for which ``keep`` holds, when given). ``progress(done, total)`` follows
     the analyses. Raises :class:`ModelError` when the
     model cannot be loaded, ``FileNotFoundError`` for a missing folder, ``core.audio.walk.ScanLimit`` past the limits."""
+    from core.audio.decode import AUDIO_SUFFIXES
     from core.audio.walk import find_files
-    from core.estimate.song import AUDIO_SUFFIXES
     from core.runtime.parallel import imap
 
     folder = Path(folder).expanduser().resolve()

@@ -15,9 +15,9 @@ from pathlib import Path
 from core.keys import Key
 from core.library import db
 from core.library.scan import file_hash
+from core.runtime.files import replacing
 
 MP4_KEY = "----:com.apple.iTunes:initialkey"
-TMP_SUFFIX = ".keyscope-tmp"
 
 
 @dataclass
@@ -122,9 +122,8 @@ def write_key(path: str | Path, value: str, expected_hash: str, backup: bool = F
     file's hash is still ``expected_hash`` (else ``ValueError``); returns the new content hash. With ``backup``
     the original is kept as ``<name>.bak`` first."""
     path = Path(path)
-    tmp = path.with_name(path.name + TMP_SUFFIX)
-    shutil.copy2(path, tmp)
-    try:
+    with replacing(path) as tmp:
+        shutil.copy2(path, tmp)
         if file_hash(tmp) != expected_hash:
             raise ValueError("changed since the scan: scan it again first")
         audio = _open(tmp)
@@ -135,9 +134,6 @@ def write_key(path: str | Path, value: str, expected_hash: str, backup: bool = F
         if backup:
             shutil.copy2(path, path.with_name(path.name + ".bak"))
         digest = file_hash(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return digest
 
 

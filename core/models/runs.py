@@ -15,6 +15,7 @@ from typing import Any
 
 from core import paths
 from core.models.config import RunConfig
+from core.runtime.files import write_json
 
 STOP_FILE = "STOP"
 WATCH_FILE = "WATCHED"  # a page watching the run touches it; a run started with watched=True stops when it goes stale
@@ -61,13 +62,6 @@ def read_json(path: Path) -> dict[str, Any] | None:
         return json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError, OSError):
         return None
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically: a reader sees the old file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
 
 
 def _pid_alive(pid: Any) -> bool:

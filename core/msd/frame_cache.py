@@ -8,7 +8,6 @@ a cache folder that cannot be written costs speed, never the frame.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -20,6 +19,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 
 from core import paths
+from core.runtime.files import replacing
 
 _META = b"keyscope"
 
@@ -62,13 +62,11 @@ def _read(target: Path, stamp: dict) -> pd.DataFrame | None:
 
 
 def _write(target: Path, frame: pd.DataFrame, stamp: dict) -> None:
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_pandas(frame, preserve_index=False)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META: json.dumps(stamp).encode()})
-        feather.write_feather(table, tmp, compression="lz4")
-        os.replace(tmp, target)
+        with replacing(target) as tmp:
+            feather.write_feather(table, tmp, compression="lz4")
     except (OSError, pa.ArrowException):
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+        pass  # best effort: the frame is read from its source next time

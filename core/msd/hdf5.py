@@ -29,6 +29,7 @@ from zlib_ng import zlib_ng
 from core.audio.walk import ScanLimit, find_files
 from core.keys import ALL_KEYS
 from core.msd.frame_cache import cached_frame
+from core.runtime.files import replacing
 from core.service.access import NotRegularFile, open_regular
 
 MAXSTRLEN = 1024
@@ -332,9 +333,8 @@ def _table_array(frame: pd.DataFrame, fields: dict[str, str]) -> np.ndarray:
 
 def _write_file(path: Path, frame: pd.DataFrame, with_arrays: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     n_rows = len(frame)
-    with h5py.File(tmp, "w") as handle:
+    with replacing(path) as tmp, h5py.File(tmp, "w") as handle:
         for table, fields in TABLES.items():
             group = handle.create_group(table)
             group.attrs["CLASS"] = np.bytes_("GROUP")
@@ -355,7 +355,6 @@ def _write_file(path: Path, frame: pd.DataFrame, with_arrays: bool) -> None:
                 for name in _TRACK_ARRAYS[table]:
                     textual = name in ("similar_artists", "artist_terms", "artist_mbtags")
                     group.create_dataset(name, shape=(0,), dtype="S256" if textual else "<f8")
-    os.replace(tmp, path)  # never leave a half-written file under the real name
 
 
 def write_summary(path: str | os.PathLike, frame: pd.DataFrame) -> Path:

@@ -16,15 +16,8 @@ import numpy as np
 
 from core.keys import N_CLASSES
 from core.models.config import LOSSES, RunConfig
-from core.models.runs import (
-    STOP_FILE,
-    WATCH_FILE,
-    Run,
-    load_run,
-    runs_dir,
-    unwatched,
-    write_json,
-)
+from core.models.runs import STOP_FILE, WATCH_FILE, Run, load_run, runs_dir, unwatched
+from core.runtime.files import replacing, write_json
 from core.training.launch import check
 
 Progress = Callable[[int, int, dict[str, float]], None]
@@ -70,10 +63,9 @@ def _save_checkpoint(model, folder: Path, epoch: int) -> None:
     Written under a temporary name and renamed, so a kill at any moment leaves the
     previous checkpoint or the new one, never half of one; older ones are then removed.
     """
-    tmp = folder / ".checkpoint.tmp.keras"
-    model.save(tmp)
     final = folder / f"checkpoint-{epoch:05d}.keras"
-    os.replace(tmp, final)
+    with replacing(final) as tmp:
+        model.save(tmp)
     for old in folder.glob(CHECKPOINT_GLOB):
         if old != final:
             old.unlink(missing_ok=True)

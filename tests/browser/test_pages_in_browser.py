@@ -7,13 +7,7 @@ from urllib.parse import urlencode
 import pytest
 
 from core.msd import hdf5
-from tests.browser.conftest import (
-    ROOT,
-    dashboard,
-    metric,
-    upload_and_read_key,
-    wait_for_app,
-)
+from tests.browser.conftest import ROOT, dashboard, metric, upload_and_read_key, wait_for_app
 from tests.conftest import make_catalog_frame
 
 ERROR = '[data-testid="stException"]'

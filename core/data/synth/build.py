@@ -22,6 +22,7 @@ import pandas as pd
 from core.data.synth.arrange import TUNE, ClipPlan, plan_clip
 from core.data.synth.styles import STYLES
 from core.keys import N_CLASSES, Key
+from core.runtime.files import replacing, write_text
 
 MANIFEST = "synth.json"
 RECIPES = {  # recipe -> styles drawn in turn
@@ -61,10 +62,9 @@ def _render_to(plan: ClipPlan, target: str, seconds: float, fonts: list[str]) ->
 
     try:
         y = render_plan(plan, seconds, [Path(f) for f in fonts])
-        tmp = Path(target).with_suffix(".tmp.ogg")
-        tmp.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(tmp, y, SAMPLE_RATE, format="OGG", subtype="VORBIS")
-        tmp.replace(target)
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        with replacing(target) as tmp:
+            sf.write(tmp, y, SAMPLE_RATE, format="OGG", subtype="VORBIS")
     except Exception as err:  # noqa: BLE001 - one bad clip must not stop a long build
         return f"{Path(target).name}: {type(err).__name__}: {err}"
     return None
@@ -114,9 +114,7 @@ def write_labels(out: Path, plans: list[ClipPlan]) -> pd.DataFrame:
     rows = [{"file": clip_path(p).as_posix(), "key": p.key.name, "style": p.style, "song": f"{out.name}/{p.track_id}"}
             for p in plans if (out / clip_path(p)).exists()]
     frame = pd.DataFrame(rows, columns=["file", "key", "style", "song"])
-    tmp = out / ".labels.csv.tmp"
-    frame.to_csv(tmp, index=False)
-    tmp.replace(out / "labels.csv")
+    write_text(out / "labels.csv", frame.to_csv(index=False))
     return frame
 
 
@@ -126,7 +124,3 @@ def _read_manifest(out: Path) -> dict | None:
     except (FileNotFoundError, json.JSONDecodeError):
         return None
 
-
-def is_synth_corpus(folder: str | Path) -> bool:
-    """Whether ``folder`` holds a corpus this module made (its manifest says so)."""
-    return (_read_manifest(Path(folder)) or {}).get("maker") == "keyscope synth"
