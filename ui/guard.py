@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.data.specs import parse
 from core.service.access import BadPath, OutsideRoots
 from ui.settings import policy
 
@@ -77,9 +78,11 @@ def shown(server_path: str | Path) -> str:
 
 def shown_spec(spec: str) -> str:
     """A run's data spec as a page may print it: a ``labels:PATH`` with the path as :func:`shown` names it."""
-    if spec.startswith("labels:") and policy().public:
-        return "labels:" + policy().shown(spec.split(":", 1)[1])
-    return spec
+    try:
+        parsed = parse(spec)
+    except ValueError:
+        return spec
+    return "labels:" + policy().shown(str(parsed.path)) if parsed.kind == "labels" and policy().public else spec
 
 
 def may_delete() -> bool:

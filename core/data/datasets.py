@@ -1,23 +1,13 @@
-"""Training data for key CNNs: loading by a data spec, grouped stratified splits, transposition.
+"""Training data for key CNNs: examples by data spec (:mod:`core.data.specs`), grouped stratified splits,
+transposition.
 
-A data spec is a string in a run's config:
-
-* ``"synthetic:N"`` -- N generated semitone-grid examples (key-profile tones plus
-  noise), grouped in songs of 4 transpositions like the corpus; for tests and demos.
-* ``"corpus"`` -- the bundled corpus (``data/corpus/``): semitone-grid windows, or the
-  capstone's 162x162 STFT images for the ``stft162`` representation.
-* ``"synth:NAME[+NAME...]"`` -- generated corpora ``python -m core corpus --recipe RECIPE [--seed S]``
-  made, each NAME a folder under ``CACHE_DIR/synth`` (``popular-s0``, ``tunes-s0``), or ``realpool``: the
-  real recordings ``python -m core pool all`` labelled where estimators agree; their ``labels.csv``
-  files together, read as below.
-* ``"labels:PATH.csv"`` -- any labelled audio (``file,key[,song]`` rows, e.g. a corpus made by
-  ``python -m core corpus --recipe``): one excerpt per file, extracted once into the feature store
-  with all cores and read batch by batch, so the set need not fit in memory.
-
-Representations: ``semitone`` (log-CQT windows, 4 octaves from C2), ``stft162`` (the capstone's
-image) and ``tuned`` (tuned semitones, :func:`core.audio.features.tuned_semitones`): the store keeps
-:data:`TUNED_OCTAVES` octaves from C1 and the whole excerpt, and each training batch crops a random
-run of frames and a random 7-octave band, which transposes the example (:func:`crop_tuned`).
+The bundled corpus gives semitone-grid windows or the capstone's 162x162 STFT images; ``synthetic:N``
+gives key-profile tones plus noise, grouped in songs of 4 transpositions like the corpus; labelled audio
+(``synth:`` corpora, the real pool, ``labels:`` CSVs) gives one excerpt per file, extracted once into the
+feature store with all cores and read batch by batch, so the set need not fit in memory. Each model reads
+the representation of :mod:`core.models.representations`; for ``tuned`` the store keeps 8 octaves from C1
+and the whole excerpt, and each training batch crops a random run of frames and a random 7-octave band,
+which transposes the example (:func:`crop_tuned`).
 """
 from __future__ import annotations
 
@@ -30,6 +20,7 @@ import numpy as np
 
 from core.audio import features
 from core.data.corpus import clip_file
+from core.data.specs import REAL_POOL, parse, recipe_and_seed
 from core.estimate.profiles import profile
 from core.keys import N_CLASSES, Key
 from core.models.representations import REPRESENTATIONS, semitone_settings, tuned_input
@@ -104,18 +95,15 @@ def synthetic(n: int, shape: tuple[int, int] = (48, 16), seed: int = 0) -> Datas
 def check_spec(spec: str, representation: str = "semitone") -> None:
     """Raise ValueError saying what is wrong with a data spec, before any work: the form, the representation
     the data comes in, a built corpus, a readable labels CSV whose files exist."""
-    if spec.startswith("synthetic:"):
-        count = spec.split(":", 1)[1]
-        if not count.isdigit() or int(count) < N_CLASSES:
-            raise ValueError(f"data spec {spec!r}: write 'synthetic:N' with N a whole number of at least {N_CLASSES}")
-    elif spec == "corpus":
+    parsed = parse(spec)
+    if parsed.kind == "corpus":
         from core import paths
 
         if representation not in ("semitone", "stft162"):
             raise ValueError(f"the corpus is available as 'semitone' or 'stft162', not {representation!r}")
         if not paths.DEFAULT_CATALOG.is_file():
             raise ValueError(f"the corpus is not built yet (no {paths.DEFAULT_CATALOG}); run `python -m core corpus`")
-    elif spec.startswith(("synth:", "labels:")):
+    elif parsed.labelled_audio:
         from core.audio.index import read_labels
 
         if representation not in ("semitone", "tuned"):
@@ -123,16 +111,15 @@ def check_spec(spec: str, representation: str = "semitone") -> None:
         for csv in label_files(spec):
             if read_labels(csv).empty:
                 raise ValueError(f"{csv}: no labelled files")
-    else:
-        raise ValueError(f"unknown data spec {spec!r}; use 'synthetic:N', 'corpus', 'synth:NAME' or 'labels:PATH.csv'")
 
 
 def load(spec: str, input_shape: tuple[int, int, int], seed: int = 0, representation: str = "semitone") -> Dataset:
     """The examples named by a data spec (checked by :func:`check_spec`), shaped for ``input_shape``."""
     check_spec(spec, representation)
-    if spec.startswith("synthetic:"):
-        return synthetic(int(spec.split(":", 1)[1]), tuple(input_shape[:2]), seed)
-    if spec == "corpus":
+    parsed = parse(spec)
+    if parsed.kind == "synthetic":
+        return synthetic(parsed.count, tuple(input_shape[:2]), seed)
+    if parsed.kind == "corpus":
         return _corpus(input_shape, representation)
     return _labelled(label_files(spec), input_shape, representation)
 
@@ -143,7 +130,7 @@ def describe(spec: str, data: Dataset) -> dict:
     import json
 
     info = {"spec": spec, "examples": int(len(data.y)), "songs": int(len(set(data.song_ids.tolist())))}
-    if spec.startswith(("synth:", "labels:")):
+    if parse(spec).labelled_audio:
         manifests = [csv.parent / name for csv in label_files(spec) for name in ("synth.json", "pool.json")]
         info["corpora"] = [json.loads(m.read_text()) for m in manifests if m.is_file()]
     return info
@@ -152,28 +139,23 @@ def describe(spec: str, data: Dataset) -> dict:
 def label_files(spec: str) -> list[Path]:
     """The labels CSVs of a ``labels:PATH.csv`` or ``synth:NAME[+NAME...]`` spec (a ValueError saying how to
     make a generated corpus that is not there)."""
-    if spec.startswith("labels:"):
-        return [Path(spec.split(":", 1)[1])]
-    from core.data.synth.build import RECIPES, default_out
+    parsed = parse(spec)
+    if parsed.kind == "labels":
+        return [parsed.path]
+    from core.data.synth.build import default_out
 
     files = []
-    for name in spec.split(":", 1)[1].split("+"):
+    for name in parsed.names:
         if name == REAL_POOL:
             files.append(_pool_labels())
             continue
-        recipe, _, seed = name.rpartition("-s")
-        if recipe not in RECIPES or not seed.isdigit():
-            raise ValueError(f"data spec {spec!r}: name generated corpora as RECIPE-sSEED (e.g. popular-s0) joined "
-                             f"by '+', RECIPE one of {', '.join(RECIPES)}")
-        csv = default_out(recipe, int(seed)) / "labels.csv"
+        recipe, seed = recipe_and_seed(name)
+        csv = default_out(recipe, seed) / "labels.csv"
         if not csv.is_file():
             raise ValueError(f"no generated corpus {name!r} yet; make it with `python -m core corpus --recipe {recipe}"
                              f" --seed {seed}`")
         files.append(csv)
     return files
-
-
-REAL_POOL = "realpool"  # in a synth: spec, the real recordings `python -m core pool all` labelled by agreement
 
 
 def _pool_labels() -> Path:
@@ -189,12 +171,13 @@ def corpus_root(spec: str) -> Path | None:
     """The folder a run's test track ids are written relative to: ``CACHE_DIR/synth`` for ``synth:`` specs
     (ids such as ``popular-s0/audio/3-0/TRSYN000000000006.ogg``), the CSV's folder for ``labels:``; None for
     the bundled corpus and synthetic data, whose ids are track ids."""
-    if spec.startswith("synth:"):
+    parsed = parse(spec)
+    if parsed.kind == "synth":
         from core import paths
 
         return paths.CACHE_DIR / "synth"
-    if spec.startswith("labels:"):
-        return Path(spec.split(":", 1)[1]).expanduser().parent
+    if parsed.kind == "labels":
+        return parsed.path.expanduser().parent
     return None
 
 
@@ -215,15 +198,16 @@ def relative_track_ids(track_ids, spec: str) -> list[str]:
 def build_hint(spec: str, corpora: list[dict] | None = None) -> str:
     """How to make the audio a data spec names, as one line: the ``python -m core corpus`` commands
     (with the recipe, size and seed of ``corpora``, a run's ``data.json``, when given)."""
-    if spec == "corpus":
+    parsed = parse(spec)
+    if parsed.kind == "corpus":
         return "build the bundled corpus with `python -m core corpus`"
-    if spec.startswith("synth:"):
+    if parsed.kind == "synth":
         if corpora:
             commands = [f"python -m core corpus --recipe {c['recipe']} --size {c['size']} --seed {c['seed']}"
                         for c in corpora]
         else:
-            commands = [f"python -m core corpus --recipe {name.rpartition('-s')[0]} --seed {name.rpartition('-s')[2]}"
-                        for name in spec.split(":", 1)[1].split("+")]
+            commands = [f"python -m core corpus --recipe {recipe} --seed {seed}"
+                        for recipe, seed in map(recipe_and_seed, parsed.names)]
         return "make the model's generated corpora with " + ", ".join(f"`{c}`" for c in commands)
     return "the run's labelled audio is not on this server"
 

@@ -9,6 +9,7 @@ import sys
 import threading
 
 from core import paths
+from core.data.specs import parse
 from core.models.config import RunConfig
 from core.models.runs import get_run, list_runs, runs_dir
 
@@ -40,13 +41,12 @@ def check_limits(config: RunConfig, max_runs: int, max_epochs: int, max_examples
     more than ``max_epochs`` epochs, or more than ``max_examples`` generated examples."""
     if config.epochs > max_epochs:
         raise LimitError(f"{config.epochs} epochs is over this server's limit of {max_epochs}")
-    if config.data.startswith("synthetic:"):
-        try:
-            n = int(config.data.split(":", 1)[1])
-        except ValueError:
-            n = 0  # datasets.load names the malformed spec
-        if n > max_examples:
-            raise LimitError(f"synthetic:{n} is over this server's limit of {max_examples:,} examples")
+    try:
+        n = parse(config.data).count  # generated examples; 0 for audio on disk
+    except ValueError:
+        n = 0  # check() names the malformed spec
+    if n > max_examples:
+        raise LimitError(f"synthetic:{n} is over this server's limit of {max_examples:,} examples")
     running = sum(run.state == "running" for run in list_runs())
     if running >= max_runs:
         raise LimitError(f"{running} run(s) are training already, this server's limit; wait or stop one")
