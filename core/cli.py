@@ -7,6 +7,7 @@ import pkgutil
 import sys
 
 import core.commands
+from core.errors import KeyscopeError
 
 
 class Parser(argparse.ArgumentParser):
@@ -44,7 +45,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m core") -> int:
         except NumbaCacheError as err:
             print(f"{prog} {args.command}: numba cannot run librosa's functions: {err}", file=sys.stderr)
             return 1
-    return int(args.run(args) or 0)
+    try:
+        return int(args.run(args) or 0)
+    except KeyscopeError as err:  # the one place a command's own error becomes its one line
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 def console() -> int:

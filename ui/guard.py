@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.data.specs import parse
+from core.errors import KeyscopeError
 from core.service.access import BadPath, OutsideRoots
 from ui.settings import policy
 
@@ -31,6 +32,23 @@ def plain(text: object) -> str:
     no bold, no link, no image, no HTML, no new block (line breaks become spaces)."""
     text = _AUTOLINK.sub("\\g<0>\u2060", " ".join(str(text).splitlines()))
     return _ACTIVE.sub(r"\\\1", text)
+
+
+PUBLIC_CACHE_TTL_S = 3600  # how long a public server keeps a visitor's cached results
+
+
+def cache_ttl() -> int | None:
+    """The lifetime of the pages' cached results: bounded on a public server (memory returns), unbounded
+    on a private one."""
+    return PUBLIC_CACHE_TTL_S if policy().public else None
+
+
+def show_error(text: str, err: BaseException) -> None:
+    """The pages' one error helper: ``text`` and, for a :class:`core.errors.KeyscopeError`, its own message
+    (plain text); the traceback of anything else only on a private server (it names install paths)."""
+    st.error(f"{text} {message(err)}" if isinstance(err, KeyscopeError) else text)
+    if not policy().public and not isinstance(err, KeyscopeError):
+        st.exception(err)
 
 
 def message(err: BaseException) -> str:

@@ -36,8 +36,3 @@ def analysis_pool(workers: int) -> AnalysisPool:
     return AnalysisPool(workers, idle_s=float(os.environ.get("KEYSCOPE_WORKER_IDLE_S", IDLE_S)))
 
 
-def show_error(message: str, err: BaseException) -> None:
-    """One short message; the traceback too, but only on a private server (it names install paths)."""
-    st.error(message)
-    if not policy().public:
-        st.exception(err)

@@ -39,3 +39,13 @@ def write_view(values: Mapping[str, Any], schema: Mapping[str, Param]) -> None:
     for name, text in wanted.items():
         if current.get(name) != text:
             st.query_params[name] = text
+
+
+def fall_back(name: str, options, fallback: Any, warning: str) -> None:
+    """Where the widget ``name`` holds a value (from a link) that is no longer among ``options``: one warning
+    (``warning`` with ``{value}`` shown as plain text; none for an empty value) and ``fallback`` instead."""
+    value = st.session_state.get(name)
+    if value not in options:
+        if value:
+            st.warning(warning.format(value=plain(value)), icon="⚠️")
+        st.session_state[name] = fallback

@@ -10,9 +10,9 @@ from core.msd.hdf5 import SEED_CSV_COLUMNS, MSDError, seed_selection
 from core.service.access import BadPath, OutsideRoots
 from core.service.downloads import csv_bytes
 from core.service.urlstate import Param
+from ui import guard
 from ui.data import catalog_stamp, load_catalog, load_catalog_with_audio
 from ui.guard import message
-from ui.settings import policy
 from ui.url import read_view, seed_widgets, write_view
 
 PAGE_SIZE = 100
@@ -38,12 +38,12 @@ def catalog_of(source: str, audio: str):
 
 
 # Per selection and catalog version (``stamp``): moving a slider back to a value costs nothing.
-@st.cache_data(max_entries=64, ttl=600 if policy().public else None, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=guard.cache_ttl(), show_spinner=False)
 def selection_summary(source: str, audio: str, stamp: tuple, selection: Selection) -> Summary:
     return summarize(catalog_of(source, audio), selection)
 
 
-@st.cache_data(max_entries=8, ttl=600 if policy().public else None, show_spinner=False)
+@st.cache_data(max_entries=8, ttl=guard.cache_ttl(), show_spinner=False)
 def selection_csv(source: str, audio: str, stamp: tuple, selection: Selection) -> bytes:
     rows = selection_summary(source, audio, stamp, selection).rows
     return csv_bytes(seed_selection(catalog_of(source, audio).iloc[rows]))

@@ -15,7 +15,7 @@ from core.service.access import OutsideRoots, Policy
 from core.service.downloads import csv_bytes
 from core.service.urlstate import Param
 from ui import guard
-from ui.settings import policy, show_error
+from ui.settings import policy
 from ui.url import read_view, seed_widgets, write_view
 
 CODES = [k.camelot for k in circle_of_fifths_order()]
@@ -153,7 +153,7 @@ try:
     finally:
         con.close()
 except Exception as err:  # noqa: BLE001 - not a library database: one line
-    show_error("This file is not a library database.", err)
+    guard.show_error("This file is not a library database.", err)
     st.stop()
 if not rows:
     st.info("The library is empty: scan a music folder above.")

@@ -13,9 +13,10 @@ from core.service.analysis_pool import AnalysisCrashed
 from core.service.downloads import csv_bytes
 from core.service.urlstate import Param
 from core.service.workload import EXTRA, KEY
+from ui import guard
 from ui.guard import plain
-from ui.settings import analysis_pool, gate, policy, show_error
-from ui.url import read_view, seed_widgets, write_view
+from ui.settings import analysis_pool, gate, policy
+from ui.url import fall_back, read_view, seed_widgets, write_view
 
 SCHEMA = {
     "pr_model": Param("str", "default"),
@@ -27,7 +28,7 @@ PLAYER_MAX_MB = 50  # larger uploads get no player: it would keep a second copy 
 
 # Cached functions take and make no Streamlit elements (a cache hit replays none of them): the spinner is
 # Streamlit's own, shown only when the song is analysed (a visitor queued at the gate waits in it too).
-@st.cache_data(show_spinner="Analysing the song…", max_entries=64, ttl=3600 if policy().public else None)
+@st.cache_data(show_spinner="Analysing the song…", max_entries=64, ttl=guard.cache_ttl())
 def predict(data: bytes, filename: str, model: str, window_s: float, priority: int = KEY) -> dict:
     """Prediction dict, cached per (file content, name, model, window, priority); computed in a slot of
     the gate all sessions share, where a key (``KEY``) goes before baselines (``EXTRA``), by a worker
@@ -37,12 +38,12 @@ def predict(data: bytes, filename: str, model: str, window_s: float, priority: i
         return analysis_pool(workers).predict(data, filename, model, window_s, min(HOP_S, window_s))
 
 
-def model_options(wanted: str) -> list[str]:
+def model_options() -> list[str]:
+    """The estimators here; a model the link names that is not among them falls back to the default."""
     from core.estimate.estimators import available_estimators
     options = list(available_estimators())
-    if wanted not in options:
-        st.warning(f"Model '{plain(wanted)}' from the link is not available; using the shipped default.", icon="⚠️")
-        st.session_state["pr_model"] = options[0] if "default" not in options else "default"
+    fall_back("pr_model", options, "default" if "default" in options else options[0],
+              "Model '{value}' from the link is not available; using the shipped default.")
     return options
 
 
@@ -85,7 +86,7 @@ def show(result: dict, spelling: str) -> None:
 st.title("🔮 Predict a song")
 view = read_view(SCHEMA)
 seed_widgets(view)
-options = model_options(view["pr_model"])
+options = model_options()
 left, middle, right = st.columns([2, 2, 1])
 model = left.selectbox("Model", options, key="pr_model")
 window = middle.slider("Window (s)", 5.0, 60.0, step=1.0, format="%.0f s", key="pr_window")
@@ -107,7 +108,7 @@ for upload in uploads:
     except AnalysisCrashed as err:
         st.error(f"{plain(upload.name)}: {err}")
     except Exception as err:  # noqa: BLE001 - a model that cannot load or run is one message, the app stays up
-        show_error(f"Model {plain(model)!r} could not predict {plain(upload.name)}.", err)
+        guard.show_error(f"Model {plain(model)!r} could not predict {plain(upload.name)}.", err)
 if not results:
     st.stop()
 if len(results) > 1:

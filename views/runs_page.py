@@ -27,7 +27,7 @@ from core.service.workload import EXTRA
 from ui import guard
 from ui.charts import training_curves
 from ui.settings import gate, policy
-from ui.url import read_view, seed_widgets, write_view
+from ui.url import fall_back, read_view, seed_widgets, write_view
 
 
 def delete_chosen() -> None:
@@ -206,10 +206,7 @@ st.caption("Any model or template on a labels CSV of your own recordings (column
            "\"F# minor\", paths relative to the CSV), with the same charts as the test split. Each model and "
            "CSV is scored once; the scores are kept until the CSV changes.")
 models = available_estimators()
-if st.session_state.get("ru_model") not in models:
-    if st.session_state.get("ru_model"):
-        st.warning(f"Model '{guard.plain(st.session_state.ru_model)}' is not available here; showing the default.")
-    st.session_state.ru_model = models[0]
+fall_back("ru_model", models, models[0], "Model '{value}' is not available here; showing the default.")
 left, right = st.columns([1, 2])
 model = left.selectbox("Model", models, key="ru_model")
 labels_text = right.text_input("Labels CSV", key="ru_labels", placeholder="/path/to/labels.csv")
@@ -246,11 +243,8 @@ if finished:
     st.plotly_chart(panels(kernels, f"{len(kernels)} filters of the first convolution", 8,
                            color_continuous_scale="RdBu_r"), key="ru_kernels")
     tracks = pd.read_csv(folders[which] / "predictions.csv", usecols=["track_id"])["track_id"].unique().tolist()
-    if st.session_state.get("ru_track") not in tracks:
-        if st.session_state.get("ru_track"):
-            st.warning(f"Track '{guard.plain(st.session_state.ru_track)}' is not in the test split of "
-                       f"{guard.plain(which)}; showing the first.")
-        st.session_state.ru_track = tracks[0]
+    fall_back("ru_track", tracks, tracks[0],
+              f"Track '{{value}}' is not in the test split of {guard.plain(which)}; showing the first.")
     track = st.selectbox("Activation maps for test track", tracks, key="ru_track", format_func=policy().shown)
     clip = test_clip(folders[which], track)
     if clip.is_file():

@@ -17,7 +17,7 @@ from core.service.urlstate import Param
 from ui import guard
 from ui.data import load_catalog
 from ui.settings import analysis_pool, gate, policy
-from ui.url import read_view, seed_widgets, write_view
+from ui.url import fall_back, read_view, seed_widgets, write_view
 
 CLASSES = list(range(24))
 SCHEMA = {
@@ -144,9 +144,7 @@ tracks = catalog.set_index("track_id")
 label = lambda t: "—" if not t else f"{tracks.at[t, 'title']} ({tracks.at[t, 'key_name']}, {t})"
 choices = ["", *sorted(tracks.index)]
 for name in ("sp_ta", "sp_tb"):
-    if st.session_state[name] not in tracks.index and st.session_state[name]:
-        st.warning(f"Track {guard.plain(st.session_state[name])} is not in the catalog; pick another.", icon="⚠️")
-        st.session_state[name] = ""
+    fall_back(name, [*tracks.index, ""], "", "Track {value} is not in the catalog; pick another.")
 for column, name in zip(st.columns(2), ("sp_ta", "sp_tb")):
     with column:
         track = st.selectbox("Track", choices, key=name, format_func=label)

@@ -12,6 +12,8 @@ from typing import BinaryIO, Iterator
 
 import numpy as np
 
+from core.errors import KeyscopeError
+
 DEFAULT_SR = 22050
 SILENCE_PEAK = 1e-6
 DECODER_NOISE = re.compile(r"^(Note|Warning|Error): |^\[[\w/.]+:\d+\]")  # mpg123's notes on bad mp3 data
@@ -24,7 +26,7 @@ FORMATS = ("wav", "mp3", "flac", "ogg", "opus", "aiff", "aif")  # what libsndfil
 NEEDS_FFMPEG = ("m4a", "aac", "mp4", "alac")  # containers libsndfile does not read
 AUDIO_SUFFIXES = tuple(f".{name}" for name in FORMATS + NEEDS_FFMPEG)  # what folder walks pick up
 
-class AudioError(ValueError):
+class AudioError(KeyscopeError, ValueError):
     """Audio that cannot be used: unreadable, empty, silent, not audio, or unsupported."""
 
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import pandas as pd
 
 from core.audio.walk import ScanLimit, find_files
+from core.errors import KeyscopeError
 from core.keys import Key
 from core.service.access import NotRegularFile, inside, open_regular
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
 
-class LabelsError(ValueError):
+class LabelsError(KeyscopeError, ValueError):
     """A labels CSV or audio folder that cannot be used; the message names the file and the bad rows
     (by line number: it never repeats what the file holds)."""
 

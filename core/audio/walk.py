@@ -6,13 +6,14 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
+from core.errors import KeyscopeError
 from core.service.access import inside
 
 MAX_ENTRIES = 200_000  # files and folders looked at
 MAX_SECONDS = 10.0
 
 
-class ScanLimit(RuntimeError):
+class ScanLimit(KeyscopeError, RuntimeError):
     """A folder too big to walk here; the message says how far the walk got, not what it saw."""
 
 

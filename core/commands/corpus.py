@@ -61,14 +61,10 @@ def _run_recipe(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from core.data.synth.build import build, default_out
-    from core.runtime.parallel import ClusterError, check_scheduler
+    from core.runtime.parallel import check_scheduler
 
     if args.scheduler:
-        try:
-            check_scheduler(args.scheduler)
-        except ClusterError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+        check_scheduler(args.scheduler)
     size = args.size or RECIPE_SIZE
     out = args.out or default_out(args.recipe, args.seed)
     with tqdm(total=size, unit="clip", desc=f"rendering {args.recipe}") as bar:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 HELP = "read MSD metadata (summary file, subset folder, track file or seed CSV) and select by confidence"
 
@@ -22,18 +21,14 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from core.msd.catalog import Selection, select
-    from core.msd.hdf5 import MSDError, read_catalog, seed_selection
+    from core.msd.hdf5 import read_catalog, seed_selection
 
     with tqdm(desc="reading track files", unit="file", disable=None, leave=False) as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        try:
-            catalog = read_catalog(args.path, progress=progress)
-        except MSDError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+        catalog = read_catalog(args.path, progress=progress)
     selected = select(catalog, Selection(args.min_key_confidence, args.min_mode_confidence))
     print(f"tracks: {len(catalog)}")
     print(f"selected (key_confidence > {args.min_key_confidence}, "

@@ -24,7 +24,6 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from core.audio.decode import FORMATS, AudioError
-    from core.audio.walk import ScanLimit
     from core.estimate.estimators import load_estimator
     from core.estimate.song import csv_rows, expand_folders, predict_song
 
@@ -33,11 +32,7 @@ def run(args: argparse.Namespace) -> int:
     except Exception as err:  # noqa: BLE001 - any failure to load is one message
         print(f"error: cannot load model {args.model!r}: {err}", file=sys.stderr)
         return 2
-    try:
-        files = expand_folders(args.files)
-    except ScanLimit as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    files = expand_folders(args.files)
     if not files:
         print(f"error: no audio files ({', '.join(FORMATS)}) in {', '.join(args.files)}", file=sys.stderr)
         return 2

@@ -34,6 +34,7 @@ import pandas as pd
 
 from core import paths
 from core.audio.decode import AUDIO_SUFFIXES
+from core.errors import KeyscopeError
 from core.runtime.files import replacing, write_json, write_text
 
 PACKAGES = ("wesnoth-1.16-music", "hyperrogue-music", "ufoai-music", "nexuiz-music", "warzone2100-music",
@@ -49,7 +50,7 @@ def default_pool() -> Path:
     return paths.CACHE_DIR / "realpool"
 
 
-class PoolError(RuntimeError):
+class PoolError(KeyscopeError, RuntimeError):
     """A step of the pool cannot run here (a missing tool, nothing gathered yet)."""
 
 

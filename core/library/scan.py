@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+from core.errors import KeyscopeError
 from core.library import db
 
 MAX_ENTRIES = 5_000_000  # a whole music library, not a web visitor's folder
@@ -63,7 +64,7 @@ def _estimator(model: str):
     return load_estimator(model)
 
 
-class ModelError(RuntimeError):
+class ModelError(KeyscopeError, RuntimeError):
     """The model cannot be loaded: the scan stops (no file is to blame)."""
 
 

@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from core.errors import KeyscopeError
 from core.keys import N_CLASSES
 
 
-class UnsupportedModel(ValueError):
+class UnsupportedModel(KeyscopeError, ValueError):
     """The model uses something this runtime does not implement (the message says what)."""
 
 

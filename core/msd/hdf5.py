@@ -27,6 +27,7 @@ from h5py import h5z
 from zlib_ng import zlib_ng
 
 from core.audio.walk import ScanLimit, find_files
+from core.errors import KeyscopeError
 from core.keys import ALL_KEYS
 from core.msd.frame_cache import cached_frame
 from core.runtime.files import replacing
@@ -89,7 +90,7 @@ CACHE_FROM_BYTES = 4_000_000  # smaller HDF5 files (tens of thousands of rows) a
 _READER_VERSION = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:16]  # new code, new copies
 
 
-class MSDError(Exception):
+class MSDError(KeyscopeError):
     """A file that is missing, broken, or not in the MSD layout. The message names the file, never
     what it holds."""
 

@@ -20,11 +20,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core.errors import KeyscopeError
+
 STAMP = "keyscope-probe.ok"
 PROBE_TIMEOUT_S = 600
 
 
-class NumbaCacheError(RuntimeError):
+class NumbaCacheError(KeyscopeError, RuntimeError):
     """The cache was rebuilt and the probe still fails: the problem is not the cache."""
 
 

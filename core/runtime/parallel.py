@@ -4,8 +4,10 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Iterable, Iterator
 
+from core.errors import KeyscopeError
 
-class ClusterError(RuntimeError):
+
+class ClusterError(KeyscopeError, RuntimeError):
     """A Dask cluster that cannot run Keyscope's work; the message is one line saying what to do."""
 
 

@@ -20,23 +20,24 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from core import paths
+from core.errors import KeyscopeError
 
 
-class OutsideRoots(PermissionError):
+class OutsideRoots(KeyscopeError, PermissionError):
     """A path outside the folders this server shares; the message says nothing of the path."""
 
 
 OUTSIDE_MESSAGE = "Not available here: this public server opens only files inside its shared data folders."
 
 
-class BadPath(OSError):
+class BadPath(KeyscopeError, OSError):
     """Text that cannot name a file (a NUL character, an unknown user's ``~name``); the message repeats none of it."""
 
 
 BAD_PATH_MESSAGE = "Not a usable path: it holds a NUL character or names an unknown user's home (~name)."
 
 
-class NotRegularFile(OSError):
+class NotRegularFile(KeyscopeError, OSError):
     """A FIFO, device or socket where a file is read: refused before anything opens it (it could block)."""
 
 

@@ -23,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import context, popen_spawn_posix
 from typing import Any, Callable
 
+from core.errors import KeyscopeError
 from core.runtime import numba_cache
 
 CRASHED = "the analysis crashed; try again"
@@ -32,7 +33,7 @@ IDLE_S = 300.0
 NICENESS = 5
 
 
-class AnalysisCrashed(RuntimeError):
+class AnalysisCrashed(KeyscopeError, RuntimeError):
     """The worker process analysing this request died; the next request gets a fresh one."""
 
     def __init__(self, message: str = CRASHED) -> None:

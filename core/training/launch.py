@@ -10,11 +10,12 @@ import threading
 
 from core import paths
 from core.data.specs import parse
+from core.errors import KeyscopeError
 from core.models.config import RunConfig
 from core.models.runs import get_run, list_runs, runs_dir
 
 
-class LimitError(ValueError):
+class LimitError(KeyscopeError, ValueError):
     """A run this server will not start now (too many running, too many epochs, too much data)."""
 
 
