@@ -2,6 +2,11 @@
 
 A plain Python package: everything the dashboard does is importable and
 testable without Streamlit, and reachable as ``python -m core ...``.
+
+Sub-packages in the order data moves: ``runtime`` and ``service`` (plumbing and the service-side rules
+every stage may ask), ``msd`` (metadata and the catalog), ``audio`` (decoding, features, their store),
+``models`` (networks, representations, the run store), ``estimate`` (a song's key), ``data`` (training
+data), ``evaluation``, ``training``; ``library`` (a DJ's library) and ``commands`` use them all.
 """
 __version__ = "0.1.0"
 

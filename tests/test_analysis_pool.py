@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from core.service.analysis_pool import CRASHED, NICENESS, AnalysisCrashed, AnalysisPool
+from core.estimate.analysis_pool import CRASHED, NICENESS, AnalysisCrashed, AnalysisPool
 from tests.audio_fixtures import write_key_audio
 
 MODEL = "template:krumhansl"

@@ -1,4 +1,4 @@
-"""core.training.fit.delete_run: deletes a run folder, refuses a training run and the shipped default."""
+"""core.models.runs.delete_run: deletes a run folder, refuses a training run and the shipped default."""
 import json
 import os
 import shutil

@@ -5,8 +5,8 @@ import os
 
 import streamlit as st
 
+from core.estimate.analysis_pool import IDLE_S, AnalysisPool
 from core.service.access import Policy
-from core.service.analysis_pool import IDLE_S, AnalysisPool
 from core.service.workload import Gate
 
 

@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from core.audio.decode import FORMATS, AudioError
+from core.estimate.analysis_pool import AnalysisCrashed
 from core.estimate.song import HOP_S, WINDOW_S, csv_rows, describe_change
 from core.keys import ACCIDENTALS, Key
-from core.service.analysis_pool import AnalysisCrashed
 from core.service.downloads import csv_bytes
 from core.service.urlstate import Param
 from core.service.workload import EXTRA, KEY

@@ -8,11 +8,11 @@ import streamlit as st
 from core import paths
 from core.data.corpus import clip_file
 from core.data.spectrograms import FEATURE_VIEWS, axes, features, for_display, mean_chroma
+from core.estimate.analysis_pool import AnalysisCrashed
 from core.estimate.profiles import profile
 from core.keys import CLASS_NAMES, SHARP_NAMES
 from core.msd.hdf5 import MSDError
 from core.runtime.files import stamp
-from core.service.analysis_pool import AnalysisCrashed
 from core.service.urlstate import Param
 from ui import guard
 from ui.data import load_catalog
@@ -32,7 +32,7 @@ SCHEMA = {
 
 def in_worker(func, *args):
     """``func(*args)`` in the worker pool all sessions share, through their gate: audio is never decoded in
-    the server process, so a decoder or numba crash costs one call (core.service.analysis_pool)."""
+    the server process, so a decoder or numba crash costs one call (core.estimate.analysis_pool)."""
     workers = policy().workers
     with gate(workers).slot():
         return analysis_pool(workers).call(func, *args)

@@ -1,1 +1,2 @@
-"""Audio and its features: decoding, folder walks, labelled-audio indexes, feature extraction and the feature store. Imports keys, paths, runtime, service.access."""
+"""Audio and its features: decoding (and the one list of formats), bounded folder walks, labelled-audio
+indexes, feature extraction and the feature store. Imports keys, paths, errors, runtime, service."""

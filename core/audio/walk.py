@@ -11,6 +11,8 @@ from core.service.access import inside
 
 MAX_ENTRIES = 200_000  # files and folders looked at
 MAX_SECONDS = 10.0
+LIBRARY_MAX_ENTRIES = 5_000_000  # a whole music library named on the command line, not a web visitor's folder
+LIBRARY_MAX_SECONDS = 600.0
 
 
 class ScanLimit(KeyscopeError, RuntimeError):

@@ -30,7 +30,7 @@ from core.audio.decode import (
     iter_windows,
 )
 from core.audio.features import audio_tuning
-from core.keys import Key, circle_of_fifths_order, compatible_keys
+from core.keys import Key, compatible_keys
 
 CHANGE_AGREEMENT = 0.75  # share of a part's windows that must name its key for a key change
 CHANGE_MIN_WINDOWS = 2   # windows each part needs
@@ -95,10 +95,6 @@ class Prediction:
         before, after = Key.from_index(before), Key.from_index(after)
         return {"from": before.name, "to": after.name, "at_s": round(at, 2), "text": describe_change(before, after, at)}
 
-    def circle_of_fifths(self) -> list[tuple[str, float]]:
-        """(key name, probability) in circle-of-fifths order, for charts."""
-        return [(k.name, float(self.proba[k.index])) for k in circle_of_fifths_order()]
-
     def to_dict(self) -> dict:
         key = self.key
         return {
@@ -126,13 +122,13 @@ def describe_change(before: Key, after: Key, at_s: float, accidentals: str = "pr
 def expand_folders(paths: list[str]) -> list[str]:
     """``paths`` with every folder replaced by the audio files under it (recursive, sorted; symlinked folders
     not followed); files are kept as given, so a bad one still gets its own message."""
-    from core.audio.walk import find_files
-    from core.library.scan import MAX_ENTRIES, MAX_SECONDS
+    from core.audio.walk import LIBRARY_MAX_ENTRIES, LIBRARY_MAX_SECONDS, find_files
 
     out = []
     for path in paths:
         if Path(path).is_dir():
-            out += [str(p) for p in find_files(path, AUDIO_SUFFIXES, max_entries=MAX_ENTRIES, max_seconds=MAX_SECONDS)]
+            out += [str(p) for p in find_files(path, AUDIO_SUFFIXES, max_entries=LIBRARY_MAX_ENTRIES,
+                                                  max_seconds=LIBRARY_MAX_SECONDS)]
         else:
             out.append(path)
     return out

@@ -1,1 +1,2 @@
-"""Scores: MIREX metrics with intervals, estimators on labelled sets and on runs' test splits. Imports estimate, data, models."""
+"""Scores: MIREX metrics with bootstrap intervals, any estimator on a labels CSV or on a run's test
+clips. Imports keys, paths, runtime, audio, models, estimate, data."""

@@ -16,11 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+from core.audio.walk import LIBRARY_MAX_ENTRIES, LIBRARY_MAX_SECONDS
 from core.errors import KeyscopeError
 from core.library import db
-
-MAX_ENTRIES = 5_000_000  # a whole music library, not a web visitor's folder
-MAX_SECONDS = 600.0
 
 
 @dataclass
@@ -141,7 +139,7 @@ def plan(con, files: list[Path], model: str, summary: Summary) -> tuple[list[Sta
 
 def scan(folder: str | Path, db_path: str | Path, model: str = "default", jobs: int = 1,
          scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
-         max_entries: int = MAX_ENTRIES, max_seconds: float = MAX_SECONDS,
+         max_entries: int = LIBRARY_MAX_ENTRIES, max_seconds: float = LIBRARY_MAX_SECONDS,
          keep: Callable[[Path], bool] | None = None) -> Summary:
     """Bring the library at ``db_path`` up to date with the audio files under ``folder`` (recursive, symlinked
     folders not followed; only files for which ``keep`` holds, when given). ``progress(done, total)`` follows

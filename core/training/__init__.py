@@ -1,1 +1,3 @@
-"""Fitting runs: launching, watching, resuming, shipping. Imports data, models, estimate, evaluation."""
+"""Fitting runs: checks and limits before a run starts, background launching, resumable fitting with
+checkpoints. Imports everything below it (data, models, estimate, evaluation); nothing imports it but the
+commands and the Train page."""

@@ -7,7 +7,7 @@ import signal
 import time
 from pathlib import Path
 
-from core.service.analysis_pool import CRASHED
+from core.estimate.analysis_pool import CRASHED
 from tests.audio_fixtures import write_key_audio
 from tests.browser.conftest import dashboard, upload_and_read_key, wait_for_app
 
