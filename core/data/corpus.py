@@ -185,23 +185,26 @@ def clip_file(audio_dir: str | Path, track_id: str, key: "Key | str | int") -> P
     return Path(audio_dir) / as_key(key).folder / f"{track_id}.ogg"
 
 
-def check_out(out: str | Path) -> None:
-    """Raise ValueError unless ``out`` is a folder this module may write: missing, empty, or a corpus it made
-    (its ``corpus.json`` names the build's settings). Files Keyscope did not make are never overwritten."""
+def check_out(out: str | Path, manifest: str = "corpus.json", keys: set[str] = MANIFEST_KEYS) -> dict | None:
+    """The manifest of the corpus build in ``out`` (None for a missing or empty folder); a ValueError unless
+    ``out`` is a folder a corpus builder may write: missing, empty, or a corpus Keyscope made (its ``manifest``
+    file names at least ``keys``). Both builders (this one and :mod:`core.data.synth.build`) ask here, so files
+    Keyscope did not make are never overwritten."""
     import json
 
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out} is a file; name a folder for the corpus")
     if not out.is_dir() or not any(out.iterdir()):
-        return
+        return None
     try:
-        manifest = json.loads((out / "corpus.json").read_text())
+        found = json.loads((out / manifest).read_text())
     except (OSError, ValueError):
-        manifest = None
-    if not isinstance(manifest, dict) or not MANIFEST_KEYS <= set(manifest):
-        raise ValueError(f"{out} holds files Keyscope did not make (no corpus.json of a corpus build); "
-                         "choose a new or empty folder")
+        found = None
+    if not isinstance(found, dict) or not keys <= set(found):
+        raise ValueError(f"{out} is not an empty folder: it holds files Keyscope did not make (no {manifest} of a "
+                         "corpus build); choose a new or empty folder")
+    return found
 
 
 def build_corpus(out: str | Path, size: int = DEFAULT_SIZE, seed: int = 0, max_tunes: int | None = None,

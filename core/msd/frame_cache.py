@@ -66,7 +66,7 @@ def _write(target: Path, frame: pd.DataFrame, stamp: dict) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_pandas(frame, preserve_index=False)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META: json.dumps(stamp).encode()})
-        with replacing(target) as tmp:
+        with replacing(target, unique=True) as tmp:  # the server and commands may write it at once
             feather.write_feather(table, tmp, compression="lz4")
     except (OSError, pa.ArrowException):
         pass  # best effort: the frame is read from its source next time

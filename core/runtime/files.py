@@ -9,12 +9,14 @@ from typing import Any, Iterator
 
 
 @contextlib.contextmanager
-def replacing(path: str | Path) -> Iterator[Path]:
+def replacing(path: str | Path, unique: bool = False) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; on leaving the block it replaces ``path`` in one rename, so
     a reader (or a run killed at any moment) sees the old file or the new one, never half of one. The temporary
-    name is hidden and keeps the suffix (writers choose the format by it); it is removed when the block fails."""
+    name is hidden and keeps the suffix (writers choose the format by it); it is removed when the block fails.
+    By default the name is the same every time, so a resumed build overwrites what a killed one left;
+    ``unique`` adds the process id, for files that several processes may write at once."""
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    tmp = path.with_name(f".{path.stem}{f'.{os.getpid()}' if unique else ''}.tmp{path.suffix}")
     try:
         yield tmp
         os.replace(tmp, path)
@@ -24,8 +26,8 @@ def replacing(path: str | Path) -> Iterator[Path]:
 
 
 def write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (:func:`replacing`)."""
-    with replacing(path) as tmp:
+    """Write ``text`` to ``path`` whole or not at all (:func:`replacing`, a temporary per process)."""
+    with replacing(path, unique=True) as tmp:
         tmp.write_text(text)
 
 

@@ -19,6 +19,7 @@ from typing import Callable
 
 import pandas as pd
 
+from core.data.corpus import check_out, clip_file
 from core.data.synth.arrange import TUNE, ClipPlan, plan_clip
 from core.data.synth.styles import STYLES
 from core.keys import N_CLASSES, Key
@@ -51,7 +52,7 @@ def plan_corpus(recipe: str, size: int, seed: int = 0, n_soundfonts: int = 1) ->
 
 def clip_path(plan: ClipPlan) -> Path:
     """Where a clip lives below the corpus folder (the seed's ``<key>-<mode>/<TRACK_ID>`` layout)."""
-    return Path("audio") / plan.key.folder / f"{plan.track_id}.ogg"
+    return clip_file("audio", plan.track_id, plan.key)
 
 
 def _render_to(plan: ClipPlan, target: str, seconds: float, fonts: list[str]) -> str | None:
@@ -81,9 +82,7 @@ def build(out: str | Path, recipe: str = "popular", size: int = 2400, seed: int 
     fonts = [str(f) for f in soundfonts()]
     manifest = {"recipe": recipe, "size": size, "seed": seed, "seconds": seconds,
                 "soundfonts": [Path(f).name for f in fonts], "maker": "keyscope synth"}
-    previous = _read_manifest(out)
-    if out.exists() and (not out.is_dir() or (previous is None and any(out.iterdir()))):
-        raise ValueError(f"{out} is not an empty folder nor a corpus Keyscope generated; choose another folder")
+    previous = check_out(out, MANIFEST, {"maker", "recipe", "seed", "seconds"})
     if previous and {k: previous.get(k) for k in ("maker", "recipe", "seed", "seconds")} != \
             {k: manifest[k] for k in ("maker", "recipe", "seed", "seconds")}:
         raise ValueError(f"{out} holds a corpus of other settings ({previous}); choose another folder")
@@ -116,11 +115,4 @@ def write_labels(out: Path, plans: list[ClipPlan]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["file", "key", "style", "song"])
     write_text(out / "labels.csv", frame.to_csv(index=False))
     return frame
-
-
-def _read_manifest(out: Path) -> dict | None:
-    try:
-        return json.loads((out / MANIFEST).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
 
