@@ -10,7 +10,6 @@ one object can serve many threads (pages cache them with ``st.cache_resource``).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ from core.audio.features import FeatureSettings, extract_whole
 from core.estimate.profiles import PROFILES, match_proba
 from core.keys import N_CLASSES
 from core.models.representations import representation
-from core.models.runs import shipped_models
+from core.models.runs import settings, shipped_models
 
 TEMPLATE_SETTINGS = FeatureSettings(kind="chroma", duration=10.0)  # features() take the audio's own duration
 
@@ -153,11 +152,15 @@ def essentia_available() -> bool:
     return True
 
 
-def _cnn_from_folder(folder: Path, name: str) -> CNNEstimator:
-    config_path, model_path = folder / "config.json", folder / "model.keras"
+def _cnn_from_folder(folder: Path, name: str, model_path: Path | None = None) -> CNNEstimator:
+    """The CNN of a run folder (its ``model.keras``, or ``model_path`` beside its ``config.json``)."""
+    config_path, model_path = folder / "config.json", model_path or folder / "model.keras"
     if not (config_path.exists() and model_path.exists()):
         raise FileNotFoundError(f"{folder} has no config.json and model.keras; it is not a finished run")
-    return CNNEstimator(model_path, json.loads(config_path.read_text()), name)
+    config = settings(folder)
+    if "input_shape" not in config:
+        raise ValueError(f"{config_path} is not a run configuration (no input_shape); it is not a finished run")
+    return CNNEstimator(model_path, config, name)
 
 
 def load_estimator(name_or_path: str) -> KeyEstimator:
@@ -172,7 +175,7 @@ def load_estimator(name_or_path: str) -> KeyEstimator:
         return EssentiaEstimator(text.split(":", 1)[1].strip() if ":" in text else "bgate")
     path = Path(text)
     if path.suffix == ".keras" and path.is_file() and path.name != "model.keras":
-        return CNNEstimator(path, json.loads((path.parent / "config.json").read_text()), path.stem)
+        return _cnn_from_folder(path.parent, path.stem, path)
     folder = model_folder(text)
     if text == "default":
         return _cnn_from_folder(folder, f"{_model_name(folder)} (default)")
@@ -204,10 +207,7 @@ def model_folder(name: str) -> Path:
 
 def _model_name(folder: Path) -> str:
     """The architecture a run folder's config names ("eqkey", "keynet", ...)."""
-    try:
-        return json.loads((folder / "config.json").read_text()).get("model", "model")
-    except (OSError, ValueError):
-        return "model"
+    return settings(folder).get("model", "model")
 
 
 def available_estimators() -> list[str]:

@@ -177,12 +177,15 @@ def _run_folders() -> dict[str, Path]:
     return folders | {run.id: run.folder for run in list_runs()}
 
 
+def settings(folder: str | Path) -> dict[str, Any]:
+    """A run folder's ``config.json`` as it is (also runs from older versions, which RunConfig may refuse);
+    empty when it is missing or unreadable."""
+    return read_json(Path(folder) / "config.json") or {}
+
+
 def run_data(folder: str | Path) -> str:
     """The data spec a run trained on (its ``config.json``); "corpus" when it names none."""
-    try:
-        return json.loads((Path(folder) / "config.json").read_text()).get("data", "corpus")
-    except (OSError, ValueError):
-        return "corpus"
+    return settings(folder).get("data", "corpus")
 
 
 def shipped_models() -> list[str]:
