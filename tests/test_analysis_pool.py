@@ -137,3 +137,30 @@ def test_the_predict_page_says_the_analysis_crashed_and_the_next_upload_gets_its
     at.file_uploader[0].set_value(("song.wav", song, "audio/wav")).run()
     assert not at.exception and not at.error
     assert {m.label: m.value for m in at.metric}["Key"] == "E minor"
+
+
+def test_a_request_that_hangs_is_stopped_and_the_next_one_gets_its_key(song):
+    import time
+
+    from core.estimate.analysis_pool import AnalysisTimedOut
+
+    pool = AnalysisPool(workers=1, idle_s=None, timeout_s=10.0)  # room for a busy machine to start the worker
+    try:
+        pool.call(time.sleep, 0)  # the worker is up (spawned and imported) before the clock starts
+        hung = pool.pids()
+        began = time.monotonic()
+        with pytest.raises(AnalysisTimedOut, match="longer than 10 s"):
+            pool.call(time.sleep, 600)  # a decoder that never returns
+        assert time.monotonic() - began < 60
+        assert all(not _alive(pid) for pid in hung)  # the hung process was killed, not left running
+        assert pool.predict(song, "song.wav", MODEL, 5.0, 5.0)["key"] == "E minor"
+    finally:
+        pool.shutdown()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -7,8 +7,9 @@ code, the OOM killer, a ``kill``), only the request it was serving fails, with :
 ("the analysis crashed; try again"); that slot gets a fresh process on its next request, after numba's
 cache is probed again (:func:`core.runtime.numba_cache.ensure`), and the other slots keep theirs. Memory stays
 bounded: a process is replaced after ``max_tasks`` requests, and all processes exit after ``idle_s``
-seconds without requests (the next request starts them again). Workers run :data:`NICENESS` steps nicer
-than the server, so page renders go first when the cores are busy.
+seconds without requests (the next request starts them again). A request that runs longer than
+``timeout_s`` (a decoder that hangs) has its process killed and fails with :class:`AnalysisTimedOut`.
+Workers run :data:`NICENESS` steps nicer than the server, so page renders go first when the cores are busy.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import threading
 import types
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import context, popen_spawn_posix
 from typing import Any, Callable
@@ -30,6 +32,7 @@ CRASHED = "the analysis crashed; try again"
 MODELS_PER_WORKER = 4
 MAX_TASKS = 50
 IDLE_S = 300.0
+TIMEOUT_S = 600.0  # a 10-minute song takes about 10 s on 2 busy cores; a request still running after this hangs
 NICENESS = 5
 
 
@@ -38,6 +41,13 @@ class AnalysisCrashed(KeyscopeError, RuntimeError):
 
     def __init__(self, message: str = CRASHED) -> None:
         super().__init__(message)
+
+
+class AnalysisTimedOut(AnalysisCrashed):
+    """The request ran past the pool's ``timeout_s``; its worker process was killed."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the analysis took longer than {seconds:.0f} s and was stopped; try a shorter file")
 
 
 _estimators: OrderedDict[str, Any] = OrderedDict()  # per worker process: name -> loaded estimator
@@ -99,8 +109,9 @@ class AnalysisPool:
     """``workers`` worker processes; :meth:`call` runs a function in a free one (waiting for one if all
     are busy). ``idle_s=None``: workers never exit for idleness."""
 
-    def __init__(self, workers: int = 2, max_tasks: int = MAX_TASKS, idle_s: float | None = IDLE_S) -> None:
-        self.workers, self.max_tasks, self.idle_s = max(1, int(workers)), max_tasks, idle_s
+    def __init__(self, workers: int = 2, max_tasks: int = MAX_TASKS, idle_s: float | None = IDLE_S,
+                 timeout_s: float = TIMEOUT_S) -> None:
+        self.workers, self.max_tasks, self.idle_s, self.timeout_s = max(1, int(workers)), max_tasks, idle_s, timeout_s
         self._slots = [_Slot() for _ in range(self.workers)]
         self._free: queue.SimpleQueue[_Slot] = queue.SimpleQueue()
         for slot in self._slots:
@@ -130,14 +141,16 @@ class AnalysisPool:
             executor = slot.executor
             slot.busy = True
             try:
-                return executor.submit(func, *args).result()
+                return executor.submit(func, *args).result(timeout=self.timeout_s)
             except BrokenProcessPool:
-                with self._lock:
-                    executor.shutdown(wait=False, cancel_futures=True)
-                    if slot.executor is executor:
-                        slot.executor = None
-                    self._recheck = True
+                self._drop(slot, executor, recheck=True)
                 raise AnalysisCrashed() from None
+            except FutureTimeout:
+                for process in list((getattr(executor, "_processes", None) or {}).values()):
+                    process.kill()
+                    process.join(timeout=5)  # reaped: no zombie left
+                self._drop(slot, executor, recheck=False)
+                raise AnalysisTimedOut(self.timeout_s) from None
         finally:
             slot.busy = False
             with self._lock:
@@ -147,6 +160,15 @@ class AnalysisPool:
                     self._idle_timer.daemon = True
                     self._idle_timer.start()
             self._free.put(slot)
+
+    def _drop(self, slot: _Slot, executor: ProcessPoolExecutor, recheck: bool) -> None:
+        """Forget a slot's broken or killed process (the slot starts a fresh one on its next request);
+        ``recheck``: probe numba's cache first (the process may have died in it)."""
+        with self._lock:
+            executor.shutdown(wait=False, cancel_futures=True)
+            if slot.executor is executor:
+                slot.executor = None
+            self._recheck = self._recheck or recheck
 
     def predict(self, data: bytes, filename: str, model: str, window_s: float, hop_s: float) -> dict:
         """The prediction dict of an uploaded song, computed in a worker (:func:`predict_task`)."""
