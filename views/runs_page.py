@@ -1,24 +1,18 @@
 """Runs: finished training runs side by side — curves, confusion, per-class recall, MIREX breakdown, filters —
 any estimator scored on a labels CSV of your own songs, and deleting runs."""
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
 from core.audio.decode import load_audio
+from core.estimate.analysis_pool import AnalysisCrashed
 from core.estimate.estimators import available_estimators, load_estimator
 from core.evaluation.metrics import headline
-from core.evaluation.scoring import (
-    evaluate_labels,
-    evaluate_on_run_split,
-    evaluate_run,
-    first_layer_activations,
-    first_layer_filters,
-    missing_clips_hint,
-    test_clip,
-)
+from core.evaluation.scoring import (evaluate_labels, evaluate_on_run_split, evaluate_run, file_probas,
+                                     first_layer_activations, first_layer_filters, missing_clips_hint, test_clip)
 from core.keys import Key
 from core.models.runs import Run, all_runs, delete_run, runs_dir
 from core.runtime.files import stamp
@@ -26,7 +20,7 @@ from core.service.urlstate import Param
 from core.service.workload import EXTRA
 from ui import guard
 from ui.charts import training_curves
-from ui.settings import gate, policy
+from ui.settings import analysis_pool, gate, policy
 from ui.url import fall_back, read_view, seed_widgets, write_view
 
 
@@ -105,6 +99,15 @@ def once(key: tuple, label: str, compute: Callable[[Callable], dict]) -> dict:
         finally:
             bar.empty()
     return store[key]
+
+
+def in_workers(model: str, chunk: int = 4) -> Callable[[list[str]], Iterable[tuple]]:
+    """Score files ``chunk`` at a time in the analysis workers every session shares (the caller holds a gate
+    slot already): a file a decoder crashes on costs this scoring, never the server."""
+    def outcomes(paths: list[str]) -> Iterable[tuple]:
+        for start in range(0, len(paths), chunk):
+            yield from analysis_pool(policy().workers).call(file_probas, paths[start:start + chunk], model)
+    return outcomes
 
 
 @st.cache_resource(show_spinner="Loading model…")
@@ -220,7 +223,10 @@ if labels_csv is not None:
     if key in computed() or st.button("Score", key="ru_score", type="primary"):
         try:
             scores = once(key, f"{model} on {labels_csv.name}",
-                          lambda progress: evaluate_labels(labels_csv, estimator(model), progress, within=guard.within()))
+                          lambda progress: evaluate_labels(labels_csv, estimator(model), progress, within=guard.within(),
+                                                           outcomes=in_workers(model)))
+        except AnalysisCrashed as err:
+            st.error(f"Cannot score {guard.shown(labels_csv)}: {err}")
         except (ValueError, OSError) as err:  # LabelsError and AudioError are ValueErrors
             message = str(err).replace(str(labels_csv), policy().shown(labels_csv))
             st.error(f"Cannot score {guard.shown(labels_csv)}: {guard.plain(message)}")

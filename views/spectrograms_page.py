@@ -69,16 +69,15 @@ def show_clip(path: str, representation: str, caption: str, key: str) -> None:
     st.audio(path)
 
 
-def class_chroma(files: list[str]):
-    """``(mean chroma, clips averaged)`` of the class's clips, ``(None, 0)`` when none can be read.
-    Clips not yet in the feature store are analysed here, under a progress bar (once per clip)."""
-    bar = st.empty()
-
-    def step(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Averaging the class's chroma: {done} of {total} new clips analysed "
-                                        "(once; later opens read them from the feature store)")
-
-    found, _ = features(files, "chroma", progress=step)
+def class_chroma(files: list[str], chunk: int = 8):
+    """``(mean chroma, clips averaged)`` of the class's clips, ``(None, 0)`` when none can be read. The clips
+    are read in the shared worker pool, ``chunk`` at a time under a progress bar; clips already in the feature
+    store are read from it, so only new clips are analysed (once)."""
+    bar, found = st.empty(), {}
+    for start in range(0, len(files), chunk):
+        bar.progress(start / len(files), text=f"Averaging the class's chroma: {start} of {len(files)} clips read "
+                                              "(new clips are analysed once; later opens read the feature store)")
+        found |= in_worker(features, files[start:start + chunk], "chroma")[0]
     bar.empty()
     return (mean_chroma(list(found.values())), len(found)) if found else (None, 0)
 
@@ -102,7 +101,11 @@ def show_class(catalog, index: int, representation: str, count: int, per_row: in
     all_files = [path for path, _ in clip_paths(catalog, index) if stamp(path)]
     if not all_files:
         return
-    chroma, averaged = class_chroma(all_files)
+    try:
+        chroma, averaged = class_chroma(all_files)
+    except AnalysisCrashed as err:
+        st.error(f"The class's mean chroma: {err}")
+        return
     if chroma is None:
         st.warning("None of this class's clips could be read, so there is no mean chroma.")
         return

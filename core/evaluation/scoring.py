@@ -16,7 +16,8 @@ from core.models.runs import run_data
 
 def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
                     progress: Callable[[Iterable], Iterable] = iter, scheduler: str | None = None,
-                    within: tuple[Path, ...] | None = None) -> dict:
+                    within: tuple[Path, ...] | None = None,
+                    outcomes: Callable[[list[str]], Iterable[tuple]] | None = None) -> dict:
     """``core.evaluation.metrics.summary`` of ``estimator`` on the files of a labels CSV, plus ``seconds``, per-file rows
     (``files``: file, true_key, predicted_key, probability, relation, score), ``skipped`` ({file, reason}) and
     ``mirex_interval``: the 95 % bootstrap interval of the MIREX weighted score over the files.
@@ -26,7 +27,9 @@ def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
     used (unreadable, silent, too short) is skipped with its reason; :class:`core.audio.decode.AudioError` only
     when none is left. With ``scheduler`` (a Dask address) the files are predicted on that cluster (the
     estimator is sent to each worker once; the files' paths must be readable there). ``within`` (public mode's roots):
-    every file the CSV names must lie inside them.
+    every file the CSV names must lie inside them. ``outcomes(paths)``, when given, yields each file's
+    ``(probabilities, None)`` or ``(None, reason)`` in order instead (a server's page: :func:`file_probas` in its
+    analysis workers, so no file is decoded in the server process).
     """
     from core.audio.decode import AudioError
     from core.audio.index import read_labels
@@ -38,8 +41,11 @@ def evaluate_labels(labels_csv: str | Path, estimator: KeyEstimator,
     start = time.perf_counter()
     scored, probas, skipped = [], [], []
     files = list(zip(labels["audio_path"], 2 * labels["key"] + labels["mode"]))
-    outcomes = imap(_file_proba, [(path,) for path, _ in files], scheduler=scheduler, shared=(estimator,))
-    for (path, true), (proba, error) in zip(progress(files), outcomes):
+    if outcomes is None:
+        results = imap(_file_proba, [(path,) for path, _ in files], scheduler=scheduler, shared=(estimator,))
+    else:
+        results = outcomes([path for path, _ in files])
+    for (path, true), (proba, error) in zip(progress(files), results):
         if error is not None:
             skipped.append({"file": path, "reason": error})
             continue
@@ -64,6 +70,15 @@ def _file_proba(estimator: KeyEstimator, path: str) -> tuple[np.ndarray | None, 
         return predict_song(path, estimator).proba, None
     except AudioError as err:
         return None, str(err)
+
+
+def file_probas(paths: list[str], model: str) -> list[tuple[np.ndarray | None, str | None]]:
+    """Each file's key probabilities, or why it cannot be used, by the estimator named ``model`` (loaded once
+    per worker process): the work of :func:`evaluate_labels` as a server's analysis worker does it."""
+    from core.estimate.analysis_pool import worker_estimator
+
+    estimator = worker_estimator(model)
+    return [_file_proba(estimator, path) for path in paths]
 
 
 def file_row(file: str, true: int, proba: np.ndarray) -> dict:
