@@ -1,0 +1,86 @@
+"""python run.py FRONTEND WINMODE MODEL... : per item per window logits, cached in out/."""
+import pickle
+import sys
+import time
+
+import common
+import frontends
+import numpy as np
+from common import K15, SR
+
+from core.models.representations import tuned_input
+
+
+def _run(run_id):
+    """A run's model file under runs/ of this checkout (run ids are RunConfig hashes: the same --config
+    JSON trains the same id anywhere)."""
+    for folder in ('runs',):
+        path = common.ROOT / folder / run_id / 'model.keras'
+        if path.exists():
+            return str(path)
+    return str(common.ROOT / 'runs' / run_id / 'model.keras')
+
+MODELS = {'default': str(common.ROOT / 'models/eqkey-default/model.keras'),
+          'v1': str(common.ROOT / 'models/eqkey-v1/model.keras'),
+          '7ce': _run('7ce2177a2805'), '020': _run('020b89ea0901'),   # last session: cadence-s0+popular+tunes
+          'S1': _run('42535570d02d'), 'S2': _run('59e247b26e5d'),      # eqkey-v2 recipe, split seeds 1, 2
+          'L44': _run('106a01c8ff2b'), 'L44s1': _run('fea81d6dd955'),  # eqkey-v2 recipe, 44-frame crops
+          'L44s2': _run('16a0feb5ec3d')}
+
+SOUPS = {'soup3': ('default', 'S1', 'S2'), 'soupL3': ('L44', 'L44s1', 'L44s2'),
+         'soup6': ('default', 'S1', 'S2', 'L44', 'L44s1', 'L44s2')}
+
+def soup(names):
+    """A uniform model soup: every weight (batch-norm statistics too) averaged over fine-tunes of one start."""
+    from core.models.network import Layer, Network, load_network
+    nets = [load_network(MODELS[n]) for n in names]
+    layers = [Layer(ls[0].kind, ls[0].config, [np.mean(ws, axis=0) for ws in zip(*[l.weights for l in ls])])
+              for ls in zip(*[n.layers for n in nets])]
+    return Network('soup', layers)
+
+def get_net(name):
+    from core.models.network import load_network
+    net = soup(SOUPS[name]) if name in SOUPS else load_network(MODELS.get(name, name))
+    fold = [l for l in net.layers if l.kind == 'FoldOctaves'][0]
+    return lambda x: net.output_of(fold, x)
+
+def windows_of(y, mode):
+    if mode == 'w20':
+        return [w for _, w in common.plan_windows(y)]
+    if mode == 'w20o':   # overlapping by half
+        return [w for _, w in common.plan_windows(y, 20.0, 10.0, 48)]
+    if mode == 'w40':
+        return [w for _, w in common.plan_windows(y, 40.0, 40.0, 12)]
+    if mode == 'whole':
+        return [y[:480 * SR]]
+    raise ValueError(mode)
+
+def items(which):
+    if which == 'cad':
+        return [(y, k, p) for y, k, p in common.cadence_items()]
+    its = {'dev': common.dev_items, 'pool': common.pool_items, 'psong': common.pool_song_items}[which]()
+    return [(common.audio(f), k, p) for f, k, p in its]
+
+if __name__ == '__main__':
+    fe, mode, models = sys.argv[1], sys.argv[2], sys.argv[3:]
+    import os
+    sets = os.environ.get('SETS', 'dev,pool,cad,psong').split(',')
+    nets = {m: get_net(m) for m in models}
+    ffn = frontends.FRONTENDS[fe]
+    for s in sets:
+        todo = [m for m in models if not (K15 / 'out' / f'{fe}_{mode}_{m}_{s}.pkl').exists()]
+        if not todo:
+            continue
+        t0 = time.time(); feats = []; truth = []; parts = []; fe_time = 0.0; audio_s = 0.0
+        for y, k, p in items(s):
+            ws = windows_of(y, 'whole' if s == 'cad' and mode != 'w20' else mode) if s != 'cad' else [y]
+            t = time.time()
+            feats.append([tuned_input(ffn(w)) for w in ws])
+            fe_time += time.time() - t; audio_s += sum(w.size for w in ws) / SR
+            truth.append(k); parts.append(p)
+        print(f'{fe} {mode} {s}: features {fe_time:.1f}s for {audio_s/60:.1f} min ({fe_time/(audio_s/60):.3f} s/min)', flush=True)
+        for m in todo:
+            t = time.time()
+            logits = [np.vstack([nets[m](f[None, :, :, None]) for f in fs]) for fs in feats]
+            (K15 / 'out' / f'{fe}_{mode}_{m}_{s}.pkl').write_bytes(pickle.dumps({'logits': logits, 'truth': truth, 'parts': parts}))
+            print(f'  {m}: net {time.time()-t:.1f}s', flush=True)
