@@ -270,3 +270,21 @@ def test_a_missing_corpus_is_refused_before_a_run_folder(runs, tmp_path, monkeyp
     with pytest.raises(ValueError, match="corpus is not built yet"):
         start_in_background(RunConfig(**{**TINY, "data": "corpus"}))
     assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_longest_crop_gives_batches_of_several_lengths_and_keeps_old_run_ids():
+    from core.data.datasets import Dataset
+    from core.training.fit import _training_batches
+
+    rng = np.random.default_rng(0)
+    data = Dataset(rng.random((64, 96, 44, 1)).astype(np.float32), np.arange(64) % 24, np.arange(64).astype(str),
+                   np.arange(64).astype(str), crop=(84, 32))
+    batches = _training_batches(data, 8, True, 0, max_frames=44)
+    lengths = {batches[i][0].shape[2] for i in range(8)}
+    assert len(lengths) > 1 and min(lengths) >= 32 and max(lengths) <= 44
+    batches = _training_batches(data, 8, True, 0)
+    fixed = {batches[i][0].shape[2] for i in range(8)}
+    assert fixed == {32}
+    assert RunConfig(**TINY).id == RunConfig(**TINY, max_frames=None).id != RunConfig(**TINY, max_frames=80).id
+    with pytest.raises(ValueError, match="max frames"):
+        RunConfig(**TINY, max_frames=2)

@@ -23,6 +23,7 @@ SCHEMA = {
     "tr_rep": Param("choice", DEFAULTS["representation"], options=list(REPRESENTATIONS)),
     "tr_width": Param("int", 0, 0, 256),
     "tr_init": Param("str", ""),
+    "tr_maxf": Param("int", 0, 0, 512),
     "tr_loss": Param("choice", DEFAULTS["loss"], options=list(LOSSES)),
     "tr_opt": Param("choice", DEFAULTS["optimizer"], options=list(OPTIMIZERS)),
     "tr_lr": Param("float", DEFAULTS["lr"], 1e-6, 1.0),
@@ -35,7 +36,7 @@ SCHEMA = {
     "tr_test": Param("float", DEFAULTS["test_fraction"], 0.01, 0.9),
     "tr_val": Param("float", DEFAULTS["val_fraction"], 0.0, 0.9),
 }
-FIELDS = {"tr_model": "model", "tr_rep": "representation", "tr_width": "width", "tr_init": "init", "tr_loss": "loss",
+FIELDS = {"tr_model": "model", "tr_rep": "representation", "tr_width": "width", "tr_init": "init", "tr_maxf": "max_frames", "tr_loss": "loss",
           "tr_opt": "optimizer", "tr_lr": "lr", "tr_mom": "momentum", "tr_epochs": "epochs", "tr_batch": "batch_size",
           "tr_aug": "augment", "tr_data": "data", "tr_seed": "split_seed", "tr_test": "test_fraction",
           "tr_val": "val_fraction"}
@@ -45,14 +46,14 @@ def widget_value(name: str, value):
     """A RunConfig value as its widget holds it (no width: 0, no init: "", augment: on/off)."""
     if name == "tr_aug":
         return "on" if value else "off"
-    return {"tr_width": 0, "tr_init": ""}.get(name, value) if value is None else value
+    return {"tr_width": 0, "tr_init": "", "tr_maxf": 0}.get(name, value) if value is None else value
 
 
 def config_value(name: str, value):
     """A widget's value as RunConfig takes it (the inverse of :func:`widget_value`)."""
     if name == "tr_aug":
         return value == "on"
-    if name in ("tr_width", "tr_init"):
+    if name in ("tr_width", "tr_init", "tr_maxf"):
         return value or None
     return value
 
@@ -130,7 +131,9 @@ a.number_input("Epochs", 1, 500, key="tr_epochs")
 b.number_input("Batch size", 1, 512, key="tr_batch")
 c.radio("Transposition augmentation", ["on", "off"], key="tr_aug", horizontal=True)
 d.number_input("Split seed", 0, 2**31 - 1, key="tr_seed")
-a, b, c = st.columns([2, 1, 1])
+a, b, c, d = st.columns([2, 1, 1, 1])
+d.number_input("Longest crop (frames)", 0, 512, key="tr_maxf", help="tuned data: each training batch a random "
+               "run of the input's frames up to this many (0: always the input's); the store keeps 44 (16 s)")
 a.text_input("Data", key="tr_data", help="'corpus' (the bundled corpus), 'synth:NAME[+NAME...]' (generated corpora "
                                           "`python -m core corpus --recipe` made, e.g. popular-s0), "
                                           "'labels:/path/to/labels.csv' (your file,key labelled audio, analysed once "

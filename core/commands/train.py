@@ -9,7 +9,7 @@ ANALYSES_AUDIO = True
 HELP = "train a key CNN (eqkey, keynet or the capstone's seed network) as a cached, resumable run"
 
 _SETTINGS = ("model", "loss", "optimizer", "lr", "momentum", "epochs", "batch_size", "data", "split_seed",
-             "test_fraction", "val_fraction", "representation", "width", "init")
+             "test_fraction", "val_fraction", "representation", "width", "init", "max_frames")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init", metavar="MODEL",
                         help="start from this model's weights (default, a shipped model's name or a run id): "
                              "fine-tuning; the model, input shape and width must match it")
+    parser.add_argument("--max-frames", dest="max_frames", type=positive_int,
+                        help="tuned data: each training batch a random run of the input's frames up to this many")
     parser.add_argument("--loss", choices=["categorical_crossentropy", "mse"])
     parser.add_argument("--optimizer", choices=["adam", "sgd"])
     parser.add_argument("--lr", type=positive_float)

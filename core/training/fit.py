@@ -105,7 +105,8 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
         optimizer = (keras.optimizers.Adam(config.lr) if config.optimizer == "adam"
                      else keras.optimizers.SGD(config.lr, momentum=config.momentum))
         model.compile(optimizer=optimizer, loss=LOSSES[config.loss], metrics=["accuracy"])
-    train_data = _training_batches(data.subset(train_ix), config.batch_size, config.augment, config.split_seed)
+    train_data = _training_batches(data.subset(train_ix), config.batch_size, config.augment, config.split_seed,
+                                   config.max_frames)
     val = data.subset(val_ix)
     validation = (val.inputs(), keras.utils.to_categorical(val.y, N_CLASSES)) if len(val_ix) else None
 
@@ -167,8 +168,10 @@ def _write_predictions(folder: Path, test, proba: np.ndarray, spec: str) -> None
     frame.to_csv(folder / "predictions.csv", index=False)
 
 
-def _training_batches(data, batch_size: int, augment: bool, seed: int):
-    """Shuffled training batches with one-hot labels and, optionally, a random transposition per example."""
+def _training_batches(data, batch_size: int, augment: bool, seed: int, max_frames: int | None = None):
+    """Shuffled training batches with one-hot labels and, optionally, a random transposition per example.
+    ``max_frames`` (wide stored features): each batch a random run of the input's frames to ``max_frames``
+    (an equivariant model reads any length, so it learns short excerpts and long ones)."""
     import keras
 
     from core.data.datasets import crop_tuned, transpose
@@ -187,7 +190,10 @@ def _training_batches(data, batch_size: int, augment: bool, seed: int):
             ix = self.order[index * batch_size:(index + 1) * batch_size]
             x, y = data.x[ix], data.y[ix]
             if data.crop is not None:  # wide stored features: a random band and run of frames
-                x, y = crop_tuned(x, y, *data.crop, self.rng if self.augment else None)
+                rows, frames = data.crop
+                if max_frames and self.augment:
+                    frames = int(self.rng.integers(frames, max_frames + 1))
+                x, y = crop_tuned(x, y, rows, frames, self.rng if self.augment else None)
             elif self.augment:
                 x, y = transpose(x, y, self.rng.integers(0, 12, len(ix)))
             return x, keras.utils.to_categorical(y, N_CLASSES)
