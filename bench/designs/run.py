@@ -25,7 +25,9 @@ MODELS = {'default': str(common.ROOT / 'models/eqkey-default/model.keras'),
           '7ce': _run('7ce2177a2805'), '020': _run('020b89ea0901'),   # last session: cadence-s0+popular+tunes
           'S1': _run('42535570d02d'), 'S2': _run('59e247b26e5d'),      # eqkey-v2 recipe, split seeds 1, 2
           'L44': _run('106a01c8ff2b'), 'L44s1': _run('fea81d6dd955'),  # eqkey-v2 recipe, 44-frame crops
-          'L44s2': _run('16a0feb5ec3d')}
+          'L44s2': _run('16a0feb5ec3d'),
+          'V44': _run('8f60f83722d8'), 'V44s1': _run('40906e5f75d1'),  # eqkey-v2 recipe, --max-frames 44:
+          'V44s2': _run('76bab45dadc0')}                              # crops of 32 to 44 frames
 
 SOUPS = {'soup3': ('default', 'S1', 'S2'), 'soupL3': ('L44', 'L44s1', 'L44s2'),
          'soup6': ('default', 'S1', 'S2', 'L44', 'L44s1', 'L44s2')}
