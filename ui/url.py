@@ -42,10 +42,11 @@ def write_view(values: Mapping[str, Any], schema: Mapping[str, Param]) -> None:
 
 
 def fall_back(name: str, options, fallback: Any, warning: str) -> None:
-    """Where the widget ``name`` holds a value (from a link) that is no longer among ``options``: one warning
-    (``warning`` with ``{value}`` shown as plain text; none for an empty value) and ``fallback`` instead."""
+    """Where the widget ``name`` holds a value (from a link) that is no longer among ``options`` (any container:
+    a list, a pandas index): one warning (``warning`` with ``{value}`` replaced by the value as plain text; none
+    for an empty value) and ``fallback`` instead."""
     value = st.session_state.get(name)
     if value not in options:
         if value:
-            st.warning(warning.format(value=plain(value)), icon="⚠️")
+            st.warning(warning.replace("{value}", plain(value)), icon="⚠️")
         st.session_state[name] = fallback

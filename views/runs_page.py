@@ -11,8 +11,16 @@ from core.audio.decode import load_audio
 from core.estimate.analysis_pool import AnalysisCrashed
 from core.estimate.estimators import available_estimators, load_estimator
 from core.evaluation.metrics import headline
-from core.evaluation.scoring import (evaluate_labels, evaluate_on_run_split, evaluate_run, file_probas,
-                                     first_layer_activations, first_layer_filters, missing_clips_hint, test_clip)
+from core.evaluation.scoring import (
+    evaluate_labels,
+    evaluate_on_run_split,
+    evaluate_run,
+    file_probas,
+    first_layer_activations,
+    first_layer_filters,
+    missing_clips_hint,
+    test_clip,
+)
 from core.keys import Key
 from core.models.runs import Run, all_runs, delete_run, runs_dir
 from core.runtime.files import stamp
@@ -250,7 +258,7 @@ if finished:
                            color_continuous_scale="RdBu_r"), key="ru_kernels")
     tracks = pd.read_csv(folders[which] / "predictions.csv", usecols=["track_id"])["track_id"].unique().tolist()
     fall_back("ru_track", tracks, tracks[0],
-              f"Track '{{value}}' is not in the test split of {guard.plain(which)}; showing the first.")
+              "Track '{value}' is not in the test split of " + guard.plain(which) + "; showing the first.")
     track = st.selectbox("Activation maps for test track", tracks, key="ru_track", format_func=policy().shown)
     clip = test_clip(folders[which], track)
     if clip.is_file():

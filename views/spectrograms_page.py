@@ -147,7 +147,7 @@ tracks = catalog.set_index("track_id")
 label = lambda t: "—" if not t else f"{tracks.at[t, 'title']} ({tracks.at[t, 'key_name']}, {t})"
 choices = ["", *sorted(tracks.index)]
 for name in ("sp_ta", "sp_tb"):
-    fall_back(name, [*tracks.index, ""], "", "Track {value} is not in the catalog; pick another.")
+    fall_back(name, tracks.index, "", "Track {value} is not in the catalog; pick another.")
 for column, name in zip(st.columns(2), ("sp_ta", "sp_tb")):
     with column:
         track = st.selectbox("Track", choices, key=name, format_func=label)

@@ -36,26 +36,25 @@ SCHEMA = {
     "tr_test": Param("float", DEFAULTS["test_fraction"], 0.01, 0.9),
     "tr_val": Param("float", DEFAULTS["val_fraction"], 0.0, 0.9),
 }
-FIELDS = {"tr_model": "model", "tr_rep": "representation", "tr_width": "width", "tr_init": "init", "tr_maxf": "max_frames", "tr_loss": "loss",
-          "tr_opt": "optimizer", "tr_lr": "lr", "tr_mom": "momentum", "tr_epochs": "epochs", "tr_batch": "batch_size",
-          "tr_aug": "augment", "tr_data": "data", "tr_seed": "split_seed", "tr_test": "test_fraction",
-          "tr_val": "val_fraction"}
+FIELDS = {"tr_model": "model", "tr_rep": "representation", "tr_width": "width", "tr_init": "init",
+          "tr_maxf": "max_frames", "tr_loss": "loss", "tr_opt": "optimizer", "tr_lr": "lr", "tr_mom": "momentum",
+          "tr_epochs": "epochs", "tr_batch": "batch_size", "tr_aug": "augment", "tr_data": "data",
+          "tr_seed": "split_seed", "tr_test": "test_fraction", "tr_val": "val_fraction"}
+UNSET = {name for name, field in FIELDS.items() if RunConfig().to_dict()[field] is None}  # their widget's default: unset
 
 
 def widget_value(name: str, value):
-    """A RunConfig value as its widget holds it (no width: 0, no init: "", augment: on/off)."""
+    """A RunConfig value as its widget holds it (augment: on/off; an unset optional setting: the widget's default)."""
     if name == "tr_aug":
         return "on" if value else "off"
-    return {"tr_width": 0, "tr_init": "", "tr_maxf": 0}.get(name, value) if value is None else value
+    return SCHEMA[name].default if value is None else value
 
 
 def config_value(name: str, value):
     """A widget's value as RunConfig takes it (the inverse of :func:`widget_value`)."""
     if name == "tr_aug":
         return value == "on"
-    if name in ("tr_width", "tr_init", "tr_maxf"):
-        return value or None
-    return value
+    return (value or None) if name in UNSET else value
 
 
 def apply_preset() -> None:

@@ -161,20 +161,12 @@ def ship(run: Run, dest: Path) -> Path:
     return dest
 
 
-
-
 def all_runs() -> dict[str, Run]:
     """Every run by name, read through :func:`load_run`: the shipped ``default`` first, the other shipped
     models, then the runs under :func:`runs_dir` (newest first)."""
-    return {name: load_run(folder) for name, folder in _run_folders().items()}
-
-
-def _run_folders() -> dict[str, Path]:
-    """Every run folder by name: the shipped ``default`` first, the other shipped models, then the runs
-    under ``RUNS_DIR``."""
-    folders = {"default": paths.DEFAULT_MODEL_DIR} if paths.DEFAULT_MODEL_DIR.is_dir() else {}
-    folders |= {name: paths.MODELS_DIR / name for name in shipped_models()}
-    return folders | {run.id: run.folder for run in list_runs()}
+    shipped = {"default": paths.DEFAULT_MODEL_DIR} if paths.DEFAULT_MODEL_DIR.is_dir() else {}
+    shipped |= {name: paths.MODELS_DIR / name for name in shipped_models()}
+    return {name: load_run(folder) for name, folder in shipped.items()} | {run.id: run for run in list_runs()}
 
 
 def settings(folder: str | Path) -> dict[str, Any]:
