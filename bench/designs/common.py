@@ -7,10 +7,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT / 'bench'))
+import devset
 import numpy as np
 import pandas as pd
 
 from core.audio.decode import SILENCE_PEAK, load_audio
+from core.estimate.song import plan_hop
 from core.keys import Key, mirex_score
 
 SR = 22050
@@ -18,14 +20,13 @@ K15 = Path(os.environ.get('DESIGNS_OUT', '/tmp/keyscope-designs'))  # decoded au
 (K15 / 'audio').mkdir(parents=True, exist_ok=True); (K15 / 'out').mkdir(exist_ok=True)
 DEVSET = ROOT.parent / 'shared' / 'devset'
 POOL = ROOT / '.cache' / 'realpool'
-GTZAN = ("blues", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
 
 def dev_items():
     lab = pd.read_csv(DEVSET / 'labels.csv')
     out = []
     for f, k in zip(lab.file, lab.key):
         p = DEVSET / f
-        part = 'pop' if Path(f).name.split('.', 1)[0] in GTZAN else 'bach'
+        part = 'pop' if devset.part_of(f) == devset.POPULAR else 'bach'
         out.append((str(p), Key.parse(k).index, part))
     return out
 
@@ -74,7 +75,7 @@ def audio(path):
 def plan_windows(y, window_s=20.0, hop_s=20.0, max_windows=24):
     """predict_song's windows of decoded audio y: list of (start_s, samples)."""
     total = y.size / SR
-    hop = hop_s if (total <= window_s or max_windows <= 1) else max(hop_s, (total - window_s) / (max_windows - 1))
+    hop = plan_hop(total, window_s, hop_s, max_windows)
     win, h = int(round(window_s * SR)), int(round(hop * SR))
     out, start = [], 0
     while start < y.size:
