@@ -134,10 +134,12 @@ def upload_and_read_key(page, base_url: str, song: Path, timeout_ms: int = 60_00
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
-    """Wait until a page's title is shown and Streamlit has finished running the script."""
+    """Wait until a page's title is shown and Streamlit has finished running the script: its own script state
+    (``data-test-script-state`` on the app root) reads "notRunning" and no status widget shows, twice 300 ms
+    apart (the status widget alone appears only after a delay, so a slow run could pass for a finished one)."""
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_ms)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+    for _ in range(2):
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')"
+            " === 'notRunning' && !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+        page.wait_for_timeout(300)
