@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +16,7 @@ from core.estimate.analysis_pool import CRASHED, NICENESS, AnalysisCrashed, Anal
 from tests.audio_fixtures import write_key_audio
 
 MODEL = "template:krumhansl"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -162,3 +166,19 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_a_workers_analysis_with_the_default_model_imports_no_science_stack(tmp_path):
+    """Each worker starts afresh (spawned, replaced after MAX_TASKS or when idle): librosa brings numba and
+    scipy.signal (seconds of CPU per start, and numba's on-disk caches), TensorFlow far more; the default
+    model's path needs neither."""
+    song = write_key_audio(tmp_path / "song.wav", "E minor", seconds=10.0)  # the default's limit: 8 s or more
+    script = ("import sys; from core.estimate.analysis_pool import predict_task; "
+              f"result = predict_task(open({str(song)!r}, 'rb').read(), 'song.wav', 'default', 20.0, 10.0); "
+              "print(result['key']); "
+              "print(sorted({m.split('.')[0] for m in sys.modules} & {'librosa', 'numba', 'tensorflow', 'keras'}))")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    key, heavy = done.stdout.strip().splitlines()[-2:]
+    assert heavy == "[]", heavy
+    assert key == "E minor"

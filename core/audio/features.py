@@ -146,9 +146,7 @@ def estimate_tuning(spectrum: np.ndarray, sr: int, low_hz: float = 150.0, high_h
 
 def audio_tuning(y: np.ndarray, sr: int, n_fft: int = 8192) -> float:
     """:func:`estimate_tuning` of mono audio ``y``: its deviation from A = 440 Hz in semitones."""
-    import librosa
-
-    return estimate_tuning(np.abs(librosa.stft(np.asarray(y, dtype=np.float32), n_fft=n_fft, hop_length=n_fft // 2)), sr)
+    return estimate_tuning(stft_magnitude(y, n_fft, n_fft // 2), sr)
 
 
 @lru_cache(maxsize=64)
