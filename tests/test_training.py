@@ -288,3 +288,39 @@ def test_longest_crop_gives_batches_of_several_lengths_and_keeps_old_run_ids():
     assert RunConfig(**TINY).id == RunConfig(**TINY, max_frames=None).id != RunConfig(**TINY, max_frames=80).id
     with pytest.raises(ValueError, match="max frames"):
         RunConfig(**TINY, max_frames=2)
+
+
+
+def test_timbre_augmentation_reshapes_registers_but_keeps_keys_and_old_run_ids():
+    from core.audio.features import tuned_semitones
+    from core.data.datasets import Dataset, reshape_timbre
+    from core.models.representations import TUNED_SETTINGS
+    from core.training.fit import _training_batches
+    from tests.audio_fixtures import key_signal
+
+    x = tuned_semitones(key_signal("E minor", seconds=16.0), TUNED_SETTINGS)
+    x = (x / x.max())[None, :, :44, None]
+    rng = np.random.default_rng(0)
+    np.testing.assert_allclose(reshape_timbre(x, rng, 0.0), x, atol=1e-6)  # 0 dB: the features as they were
+    heard = reshape_timbre(np.repeat(x, 16, axis=0), rng, 12.0)
+    assert heard.shape == (16, *x.shape[1:]) and np.allclose(heard.max(axis=(1, 2, 3)), 1.0)
+    changes = np.abs(heard - x).mean(axis=(1, 2, 3))
+    assert (changes > 0.001).all() and len({h.tobytes() for h in heard}) == 16  # a different equaliser each
+    # an equaliser: one gain per row (pitch) for every frame, so magnitudes keep their ratios along time
+    from core.data.datasets import LOG_RANGE
+
+    loud = x[0, :, :, 0] > 0.3
+    gains = np.expm1(heard[..., 0].astype(np.float64) * LOG_RANGE)[:, loud] / np.expm1(x[0, :, :, 0] * LOG_RANGE)[loud]
+    rows = np.nonzero(loud)[0]
+    for r in np.unique(rows):
+        in_row = gains[:, rows == r]
+        np.testing.assert_allclose(in_row, np.repeat(in_row[:, :1], in_row.shape[1], axis=1), rtol=2e-3)
+
+    data = Dataset(np.repeat(x, 8, axis=0), np.full(8, 9), np.arange(8).astype(str), np.arange(8).astype(str),
+                   crop=(84, 32))
+    plain, shaped = _training_batches(data, 8, True, 0)[0], _training_batches(data, 8, True, 0, timbre_db=12.0)[0]
+    np.testing.assert_array_equal(plain[1], shaped[1])  # same transpositions, same labels
+    assert not np.allclose(plain[0], shaped[0])
+    assert RunConfig(**TINY).id == RunConfig(**TINY, timbre_db=None).id != RunConfig(**TINY, timbre_db=12.0).id
+    with pytest.raises(ValueError, match="timbre"):
+        RunConfig(**TINY, timbre_db=-1.0)

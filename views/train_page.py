@@ -24,6 +24,7 @@ SCHEMA = {
     "tr_width": Param("int", 0, 0, 256),
     "tr_init": Param("str", ""),
     "tr_maxf": Param("int", 0, 0, 512),
+    "tr_timbre": Param("float", 0.0, 0.0, 40.0),
     "tr_loss": Param("choice", DEFAULTS["loss"], options=list(LOSSES)),
     "tr_opt": Param("choice", DEFAULTS["optimizer"], options=list(OPTIMIZERS)),
     "tr_lr": Param("float", DEFAULTS["lr"], 1e-6, 1.0),
@@ -37,8 +38,8 @@ SCHEMA = {
     "tr_val": Param("float", DEFAULTS["val_fraction"], 0.0, 0.9),
 }
 FIELDS = {"tr_model": "model", "tr_rep": "representation", "tr_width": "width", "tr_init": "init",
-          "tr_maxf": "max_frames", "tr_loss": "loss", "tr_opt": "optimizer", "tr_lr": "lr", "tr_mom": "momentum",
-          "tr_epochs": "epochs", "tr_batch": "batch_size", "tr_aug": "augment", "tr_data": "data",
+          "tr_maxf": "max_frames", "tr_timbre": "timbre_db", "tr_loss": "loss", "tr_opt": "optimizer", "tr_lr": "lr",
+          "tr_mom": "momentum", "tr_epochs": "epochs", "tr_batch": "batch_size", "tr_aug": "augment", "tr_data": "data",
           "tr_seed": "split_seed", "tr_test": "test_fraction", "tr_val": "val_fraction"}
 UNSET = {name for name, field in FIELDS.items() if RunConfig().to_dict()[field] is None}  # their widget's default: unset
 
@@ -130,7 +131,10 @@ a.number_input("Epochs", 1, 500, key="tr_epochs")
 b.number_input("Batch size", 1, 512, key="tr_batch")
 c.radio("Transposition augmentation", ["on", "off"], key="tr_aug", horizontal=True)
 d.number_input("Split seed", 0, 2**31 - 1, key="tr_seed")
-a, b, c, d = st.columns([2, 1, 1, 1])
+a, b, c, d, e = st.columns([2, 1, 1, 1, 1])
+e.number_input("Timbre (dB)", 0.0, 40.0, key="tr_timbre", help="tuned data: each training example through a "
+               "random equaliser (a tilt and two bumps over the registers) of up to this many dB either way; "
+               "0: off")
 d.number_input("Longest crop (frames)", 0, 512, key="tr_maxf", help="tuned data: each training batch a random "
                "run of the input's frames up to this many (0: always the input's); the store keeps 44 (16 s)")
 a.text_input("Data", key="tr_data", help="'corpus' (the bundled corpus), 'synth:NAME[+NAME...]' (generated corpora "

@@ -27,7 +27,11 @@ MODELS = {'default': str(common.ROOT / 'models/eqkey-default/model.keras'),
           'L44': _run('106a01c8ff2b'), 'L44s1': _run('fea81d6dd955'),  # eqkey-v2 recipe, 44-frame crops
           'L44s2': _run('16a0feb5ec3d'),
           'V44': _run('8f60f83722d8'), 'V44s1': _run('40906e5f75d1'),  # eqkey-v2 recipe, --max-frames 44:
-          'V44s2': _run('76bab45dadc0')}                              # crops of 32 to 44 frames
+          'V44s2': _run('76bab45dadc0'),                              # crops of 32 to 44 frames
+          'T12': _run('3c13d69e97c8'), 'T12s1': _run('3b404742ed9a'),  # eqkey-v2 recipe, --timbre-db 12:
+          'T12s2': _run('1d26780e1eef'),                              # a random equaliser per example
+          'T6': _run('ae1b5ebf1961'), 'T6s1': _run('d76b035a8ff2'),    # the same at --timbre-db 6
+          'T6s2': _run('4edbe2a48797')}
 
 SOUPS = {'soup3': ('default', 'S1', 'S2'), 'soupL3': ('L44', 'L44s1', 'L44s2'),
          'soup6': ('default', 'S1', 'S2', 'L44', 'L44s1', 'L44s2')}

@@ -64,8 +64,12 @@ def report(specs, ref=None):
         a, truth, pred, parts = item_scores(spec, 'dev')
         pop, bach = a[parts == 'pop'], a[parts == 'bach']
         d = paired_difference(a, r_dev); dp = paired_difference(pop, r_dev[parts == 'pop'])
-        pool = item_scores(spec, 'pool')[0]
-        dpo = paired_difference(pool, item_scores(ref, 'pool')[0])
+        try:  # the pool sets need .cache/realpool (`python -m core pool all`); without it, dev and cadences only
+            pool = item_scores(spec, 'pool')[0]
+            dpo = paired_difference(pool, item_scores(ref, 'pool')[0])
+            pod = f"{pool.mean():.3f} {dpo['difference']:+.3f} [{dpo['low']:+.3f},{dpo['high']:+.3f}]"
+        except FileNotFoundError:
+            pod = "-"
         try:
             psa = item_scores(spec, 'psong')[0]; ps = psa.mean()
             dps = paired_difference(psa, item_scores(ref, 'psong')[0]); psd = f"{dps['difference']:+.3f} [{dps['low']:+.3f},{dps['high']:+.3f}]"
@@ -75,7 +79,7 @@ def report(specs, ref=None):
         wrong = (ct != cp)
         wmin, wmaj = int(wrong[cparts == 'cad-min'].sum()), int(wrong[cparts == 'cad-maj'].sum())
         print(f"{spec:58s} {a.mean():.3f} {pop.mean():.3f} {bach.mean():.3f} | {d['difference']:+.3f} [{d['low']:+.3f},{d['high']:+.3f}] {d['better']}/{d['worse']} | "
-              f"{dp['difference']:+.3f} [{dp['low']:+.3f},{dp['high']:+.3f}] | {pool.mean():.3f} {dpo['difference']:+.3f} [{dpo['low']:+.3f},{dpo['high']:+.3f}] | {ps:.3f} {psd} | {wmin+wmaj} ({wmin}/{wmaj})", flush=True)
+              f"{dp['difference']:+.3f} [{dp['low']:+.3f},{dp['high']:+.3f}] | {pod} | {ps:.3f} {psd} | {wmin+wmaj} ({wmin}/{wmaj})", flush=True)
 
 if __name__ == '__main__':
     report(sys.argv[1:])

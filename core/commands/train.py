@@ -9,7 +9,7 @@ ANALYSES_AUDIO = True
 HELP = "train a key CNN (eqkey, keynet or the capstone's seed network) as a cached, resumable run"
 
 _SETTINGS = ("model", "loss", "optimizer", "lr", "momentum", "epochs", "batch_size", "data", "split_seed",
-             "test_fraction", "val_fraction", "representation", "width", "init", "max_frames")
+             "test_fraction", "val_fraction", "representation", "width", "init", "max_frames", "timbre_db")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "fine-tuning; the model, input shape and width must match it")
     parser.add_argument("--max-frames", dest="max_frames", type=positive_int,
                         help="tuned data: each training batch a random run of the input's frames up to this many")
+    parser.add_argument("--timbre-db", dest="timbre_db", type=non_negative_float,
+                        help="tuned data: each training example through a random equaliser of up to +-this many dB")
     parser.add_argument("--loss", choices=["categorical_crossentropy", "mse"])
     parser.add_argument("--optimizer", choices=["adam", "sgd"])
     parser.add_argument("--lr", type=positive_float)

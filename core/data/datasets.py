@@ -313,6 +313,25 @@ def crop_tuned(x: np.ndarray, y: np.ndarray, rows: int, frames: int,
     return out[..., None].astype(np.float32), 2 * ((keys - shifts) % 12) + modes
 
 
+LOG_RANGE = float(np.log1p(1000.0))  # tuned features are log1p(1000 x magnitude / its max), see tuned_semitones
+
+
+def reshape_timbre(x: np.ndarray, rng: np.random.Generator, max_db: float) -> np.ndarray:
+    """Tuned features ``x`` (n, rows, frames, 1), each scaled to max 1, as if heard through a random equaliser:
+    per example a tilt over the rows plus two bumps of random centre and width (4 to 18 semitones), at most
+    ``max_db`` dB either way, applied to the magnitudes under the log and rescaled to max 1. Keys do not
+    change; what a renderer's instruments put in each register does, so the network cannot learn it."""
+    n, rows = x.shape[:2]
+    r = np.arange(rows)[None, :]
+    tilt = rng.uniform(-1, 1, (n, 1)) * (2 * r / max(rows - 1, 1) - 1)
+    centres, widths, heights = rng.uniform(0, rows, (n, 2, 1)), rng.uniform(4, 18, (n, 2, 1)), rng.uniform(-1, 1, (n, 2, 1))
+    bumps = (heights * np.exp(-0.5 * ((r[:, None, :] - centres) / widths) ** 2)).sum(axis=1)
+    gain_db = max_db * np.clip(0.5 * tilt + 0.5 * bumps, -1, 1)
+    magnitude = np.expm1(np.asarray(x, np.float64) * LOG_RANGE) * 10 ** (gain_db[:, :, None, None] / 20)
+    magnitude /= np.maximum(magnitude.max(axis=(1, 2, 3), keepdims=True), 1e-12)
+    return (np.log1p(1000.0 * magnitude) / LOG_RANGE).astype(np.float32)
+
+
 def split(data: Dataset, test_fraction: float, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train/validation/test indices, stratified by class and grouped by song (no song in two parts).
 

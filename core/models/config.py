@@ -31,6 +31,7 @@ class RunConfig:
     width: int | None = None  # filters of the first block (keynet, eqkey); None: the builder's default
     init: str | None = None  # a model whose weights the network starts from ("default", a shipped name, a run id)
     max_frames: int | None = None  # tuned data: each training batch a random run of input_shape[1]..max_frames frames
+    timbre_db: float | None = None  # tuned data: each example through a random equaliser of up to +-this many dB
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_shape", tuple(int(v) for v in self.input_shape))
@@ -42,14 +43,16 @@ class RunConfig:
             raise ValueError("epochs and batch size must be at least 1 and lr positive")
         if self.max_frames is not None and self.max_frames < self.input_shape[1]:
             raise ValueError(f"max frames ({self.max_frames}) must be at least the input's {self.input_shape[1]} frames")
+        if self.timbre_db is not None and not 0 <= self.timbre_db <= 40:
+            raise ValueError(f"timbre dB ({self.timbre_db}) must be between 0 and 40")
         if not 0 < self.test_fraction < 1 or not 0 <= self.val_fraction < 1 - self.test_fraction:
             raise ValueError("test fraction must be in (0, 1) and val fraction in [0, 1 - test)")
 
     @property
     def id(self) -> str:
-        """A stable 12-hex-digit hash of the settings (an unset width, init or max_frames is left out, so runs made
-        before those settings existed keep their ids)."""
-        data = {k: v for k, v in self.to_dict().items() if v is not None or k not in ("width", "init", "max_frames")}
+        """A stable 12-hex-digit hash of the settings (an unset optional setting is left out, so runs made before
+        it existed keep their ids)."""
+        data = {k: v for k, v in self.to_dict().items() if v is not None or k not in OPTIONAL}
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -67,6 +70,7 @@ class RunConfig:
         return cls(**data)
 
 
+OPTIONAL = ("width", "init", "max_frames", "timbre_db")  # settings added later, left out of the id when unset
 LOSSES = {"categorical_crossentropy": "categorical_crossentropy", "mse": "mean_squared_error"}
 OPTIMIZERS = ("adam", "sgd")
 

@@ -106,7 +106,7 @@ def _fit(config: RunConfig, folder: Path, status: dict[str, Any], progress: Prog
                      else keras.optimizers.SGD(config.lr, momentum=config.momentum))
         model.compile(optimizer=optimizer, loss=LOSSES[config.loss], metrics=["accuracy"])
     train_data = _training_batches(data.subset(train_ix), config.batch_size, config.augment, config.split_seed,
-                                   config.max_frames)
+                                   config.max_frames, config.timbre_db)
     val = data.subset(val_ix)
     validation = (val.inputs(), keras.utils.to_categorical(val.y, N_CLASSES)) if len(val_ix) else None
 
@@ -168,19 +168,22 @@ def _write_predictions(folder: Path, test, proba: np.ndarray, spec: str) -> None
     frame.to_csv(folder / "predictions.csv", index=False)
 
 
-def _training_batches(data, batch_size: int, augment: bool, seed: int, max_frames: int | None = None):
+def _training_batches(data, batch_size: int, augment: bool, seed: int, max_frames: int | None = None,
+                      timbre_db: float | None = None):
     """Shuffled training batches with one-hot labels and, optionally, a random transposition per example.
     ``max_frames`` (wide stored features): each batch a random run of the input's frames to ``max_frames``
-    (an equivariant model reads any length, so it learns short excerpts and long ones)."""
+    (an equivariant model reads any length, so it learns short excerpts and long ones); ``timbre_db``: each
+    example through a random equaliser (:func:`core.data.datasets.reshape_timbre`)."""
     import keras
 
-    from core.data.datasets import crop_tuned, transpose
+    from core.data.datasets import crop_tuned, reshape_timbre, transpose
 
     class Batches(keras.utils.PyDataset):
         def __init__(self):
             super().__init__()
             self.augment = augment and data.semitone_axis
             self.rng = np.random.default_rng(seed)
+            self.timbre_rng = np.random.default_rng([seed, 1])  # its own: crops and transpositions as without it
             self.order = self.rng.permutation(len(data.y))
 
         def __len__(self) -> int:
@@ -191,6 +194,8 @@ def _training_batches(data, batch_size: int, augment: bool, seed: int, max_frame
             x, y = data.x[ix], data.y[ix]
             if data.crop is not None:  # wide stored features: a random band and run of frames
                 rows, frames = data.crop
+                if timbre_db and self.augment:
+                    x = reshape_timbre(x, self.timbre_rng, timbre_db)
                 if max_frames and self.augment:
                     frames = int(self.rng.integers(frames, max_frames + 1))
                 x, y = crop_tuned(x, y, rows, frames, self.rng if self.augment else None)
