@@ -214,8 +214,8 @@ async def round_(url: str, songs_: list[Path], timeout_ms: int, crowd_chromium: 
                  visitor_chromium: str = CHROMIUM) -> tuple[list[dict], tuple[float | None, float | None]]:
     """Open every page first, then all upload at the same moment; a second after, a fresh tab opens the
     Dataset page in a browser of its own (``visitor_chromium``). The sessions' results and that render's
-    seconds (:func:`fresh_render`). The uploading tabs share one browser started by ``crowd_chromium`` (a niced one stands in for
-    visitors' own machines)."""
+    seconds (:func:`fresh_render`). The uploading tabs share one browser started by ``crowd_chromium`` (a niced
+    one stands in for visitors' own machines)."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -331,7 +331,7 @@ def main() -> None:
         server, url = start_server(home, args.worker_idle)
         crowd_chromium, visitor_chromium = chromium_at(home, args.crowd_nice), chromium_at(home, 0)
         try:
-            # one upload first, not counted: the workers load TensorFlow and the model
+            # one upload first, not counted: the workers load the model
             warm = songs(1, args.seconds, home / "warm-up")
             asyncio.run(round_(url, warm, int(args.timeout * 1000)))
             for count in args.training:
@@ -363,7 +363,8 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
     header = ["sessions", "training runs", "to key median s", "to key max s", "page done max s", "errors",
-              "fresh Dataset: sliders s", "fresh Dataset: idle s", "RSS before MB", "RSS peak MB", "RSS at close MB", "RSS after MB"]
+              "fresh Dataset: sliders s", "fresh Dataset: idle s", "RSS before MB", "RSS peak MB", "RSS at close MB",
+              "RSS after MB"]
     print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
     for r in rows:
         print(f"| {r['sessions']} | {r['training_runs']} | {r['to_key_median_s']} | {r['to_key_max_s']} | "

@@ -290,10 +290,9 @@ def test_longest_crop_gives_batches_of_several_lengths_and_keeps_old_run_ids():
         RunConfig(**TINY, max_frames=2)
 
 
-
 def test_timbre_augmentation_reshapes_registers_but_keeps_keys_and_old_run_ids():
     from core.audio.features import tuned_semitones
-    from core.data.datasets import Dataset, reshape_timbre
+    from core.data.datasets import LOG_RANGE, Dataset, reshape_timbre
     from core.models.representations import TUNED_SETTINGS
     from core.training.fit import _training_batches
     from tests.audio_fixtures import key_signal
@@ -307,8 +306,6 @@ def test_timbre_augmentation_reshapes_registers_but_keeps_keys_and_old_run_ids()
     changes = np.abs(heard - x).mean(axis=(1, 2, 3))
     assert (changes > 0.001).all() and len({h.tobytes() for h in heard}) == 16  # a different equaliser each
     # an equaliser: one gain per row (pitch) for every frame, so magnitudes keep their ratios along time
-    from core.data.datasets import LOG_RANGE
-
     loud = x[0, :, :, 0] > 0.3
     gains = np.expm1(heard[..., 0].astype(np.float64) * LOG_RANGE)[:, loud] / np.expm1(x[0, :, :, 0] * LOG_RANGE)[loud]
     rows = np.nonzero(loud)[0]

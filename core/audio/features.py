@@ -107,6 +107,9 @@ def extract_whole(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
     return extract(y, replace(settings, duration=max(len(y), 1) / settings.sample_rate))
 
 
+TUNED_GAIN = 1000.0  # tuned features are log1p(TUNED_GAIN x magnitude / its max): 0 to log1p(1000), 60 dB of range
+
+
 def tuned_semitones(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
     """Log-compressed magnitude in semitone bands from ``settings.fmin``, centred on the recording's tuning.
 
@@ -119,7 +122,7 @@ def tuned_semitones(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
     tuning = estimate_tuning(spectrum, settings.sample_rate)
     bands = np.asarray(semitone_filterbank(settings.sample_rate, 2 * settings.hop, settings.fmin, settings.n_bins,
                                            round(tuning * 20) / 20) @ spectrum)
-    return np.log1p(1000.0 * bands / max(float(bands.max()), 1e-9)).astype(np.float32)
+    return np.log1p(TUNED_GAIN * bands / max(float(bands.max()), 1e-9)).astype(np.float32)
 
 
 def stft_magnitude(y: np.ndarray, n_fft: int, hop: int) -> np.ndarray:

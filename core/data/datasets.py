@@ -313,7 +313,7 @@ def crop_tuned(x: np.ndarray, y: np.ndarray, rows: int, frames: int,
     return out[..., None].astype(np.float32), 2 * ((keys - shifts) % 12) + modes
 
 
-LOG_RANGE = float(np.log1p(1000.0))  # tuned features are log1p(1000 x magnitude / its max), see tuned_semitones
+LOG_RANGE = float(np.log1p(features.TUNED_GAIN))  # the largest tuned feature, before scaling to max 1
 
 
 def reshape_timbre(x: np.ndarray, rng: np.random.Generator, max_db: float) -> np.ndarray:
@@ -329,7 +329,7 @@ def reshape_timbre(x: np.ndarray, rng: np.random.Generator, max_db: float) -> np
     gain_db = max_db * np.clip(0.5 * tilt + 0.5 * bumps, -1, 1)
     magnitude = np.expm1(np.asarray(x, np.float64) * LOG_RANGE) * 10 ** (gain_db[:, :, None, None] / 20)
     magnitude /= np.maximum(magnitude.max(axis=(1, 2, 3), keepdims=True), 1e-12)
-    return (np.log1p(1000.0 * magnitude) / LOG_RANGE).astype(np.float32)
+    return (np.log1p(features.TUNED_GAIN * magnitude) / LOG_RANGE).astype(np.float32)
 
 
 def split(data: Dataset, test_fraction: float, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
