@@ -3,8 +3,9 @@
 A ``.keras`` file is a zip of ``config.json`` (the layers) and ``model.weights.h5`` (their weights);
 :func:`load_network` reads both with :mod:`zipfile` and :mod:`h5py` and returns a :class:`Network`
 that runs the layers :mod:`core.models.builders` builds (and the usual simple ones: dense, flatten, pooling) in
-float64 NumPy. A model with any other layer, or not a plain chain of layers, raises
-:class:`UnsupportedModel`, so the caller can fall back to Keras. Training stays on Keras.
+float32 NumPy, as Keras does (a softmax in float64, so probabilities sum to 1). A model with any other layer,
+or not a plain chain of layers, raises :class:`UnsupportedModel`, so the caller can fall back to Keras.
+Training stays on Keras.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def _activation(name) -> callable:
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -76,6 +78,24 @@ def _windows(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int]) -
     return view[:, ::strides[0], ::strides[1]]
 
 
+def _convolve(x: np.ndarray, kernel: np.ndarray, strides: tuple[int, int]) -> np.ndarray:
+    """Cross-correlation of the padded ``x`` (batch, rows, cols, channels) with ``kernel`` (kh, kw, channels,
+    filters), as Keras's Conv2D. With no more filters than channels, every tap's product is taken in one matmul
+    and the taps' shifted outputs added (each input value read once); otherwise the unfolded windows (kh x kw x
+    channels values per output position) go through one matmul."""
+    kh, kw, channels, filters = kernel.shape
+    if filters > channels:
+        cols = _windows(x, (kh, kw), strides)  # (b, r, c, channels, kh, kw)
+        return np.matmul(cols.reshape(*cols.shape[:3], -1), kernel.transpose(2, 0, 1, 3).reshape(-1, filters))
+    rows, cols = (x.shape[1] - kh) // strides[0] + 1, (x.shape[2] - kw) // strides[1] + 1
+    taps = (x @ kernel.transpose(2, 0, 1, 3).reshape(channels, -1)).reshape(*x.shape[:3], kh, kw, filters)
+    out = np.zeros((x.shape[0], rows, cols, filters), dtype=taps.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out += taps[:, i:i + strides[0] * (rows - 1) + 1:strides[0], j:j + strides[1] * (cols - 1) + 1:strides[1], i, j]
+    return out
+
+
 class Layer:
     """One layer: ``name``, ``kind`` (its Keras class), ``weights`` (arrays in Keras's order)."""
 
@@ -105,20 +125,15 @@ class Layer:
         if tuple(config.get("dilation_rate", (1, 1))) != (1, 1) or config.get("groups", 1) != 1 \
                 or config.get("data_format", "channels_last") != "channels_last":
             raise UnsupportedModel(f"layer {self.name!r}: only plain channels-last convolutions are supported")
-        kernel = np.asarray(weights[0], dtype=np.float64)
-        bias = np.asarray(weights[1], dtype=np.float64) if config.get("use_bias", True) else 0.0
+        kernel = np.asarray(weights[0], dtype=np.float32)
+        bias = np.asarray(weights[1], dtype=np.float32) if config.get("use_bias", True) else np.float32(0)
         size, strides = kernel.shape[:2], tuple(config.get("strides", (1, 1)))
         padding, act = config.get("padding", "valid"), _activation(config.get("activation"))
-        flat = kernel.transpose(2, 0, 1, 3).reshape(-1, kernel.shape[3])  # (channels*kh*kw, filters)
-
-        def conv(x):
-            cols = _windows(_pad(x, size, strides, padding), size, strides)  # (b, r, c, channels, kh, kw)
-            return act(np.matmul(cols.reshape(*cols.shape[:3], -1), flat) + bias)
-        return conv
+        return lambda x: act(_convolve(_pad(x, size, strides, padding), kernel, strides) + bias)
 
     def _build_Dense(self, config, weights):
-        kernel = np.asarray(weights[0], dtype=np.float64)
-        bias = np.asarray(weights[1], dtype=np.float64) if config.get("use_bias", True) else 0.0
+        kernel = np.asarray(weights[0], dtype=np.float32)
+        bias = np.asarray(weights[1], dtype=np.float32) if config.get("use_bias", True) else np.float32(0)
         act = _activation(config.get("activation"))
         return lambda x: act(x @ kernel + bias)
 
@@ -130,7 +145,8 @@ class Layer:
         beta = np.asarray(weights.pop(0), np.float64) if config.get("center", True) else 0.0
         mean, var = (np.asarray(w, np.float64) for w in weights[:2])
         scale = gamma / np.sqrt(var + config.get("epsilon", 1e-3))
-        shift = beta - mean * scale
+        shift = (beta - mean * scale).astype(np.float32)
+        scale = scale.astype(np.float32)
         return lambda x: x * scale + shift
 
     def _pool_params(self, config):
@@ -189,7 +205,7 @@ class Network:
         """The output of ``layer`` (one of :attr:`layers`) for the batch ``x``."""
         if not any(step is layer for step in self.layers):
             raise ValueError(f"{layer!r} is not a layer of {self.name}")
-        x = np.asarray(x, dtype=np.float64)
+        x = np.asarray(x, dtype=np.float32)
         return np.concatenate([self._run(layer, x[i:i + self.CHUNK]) for i in range(0, max(len(x), 1), self.CHUNK)])
 
     def _run(self, layer: Layer, x: np.ndarray) -> np.ndarray:
