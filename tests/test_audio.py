@@ -17,6 +17,19 @@ def test_formats_decode_to_mono_float32(tmp_path, fmt):
     assert np.max(np.abs(y)) > 0.05
 
 
+@pytest.mark.parametrize("channels", [2, 3])
+def test_several_channels_decode_to_their_mean(tmp_path, channels):
+    import soundfile as sf
+
+    rng = np.random.default_rng(channels)
+    block = (rng.random((SR, channels), dtype=np.float32) - 0.5).astype(np.float32)
+    sf.write(tmp_path / "x.wav", block, SR, subtype="FLOAT")
+    y = load_audio(tmp_path / "x.wav", sr=SR)
+    np.testing.assert_allclose(y, block.mean(axis=1), atol=1e-7)
+    windows = list(iter_windows(tmp_path / "x.wav", window_s=0.5, hop_s=0.5, sr=SR))
+    np.testing.assert_allclose(np.concatenate([w for _, w in windows]), y, atol=1e-7)
+
+
 def test_excerpt_resample_bytes_and_filelike(tmp_path):
     path = write_key_audio(tmp_path / "x.flac", "C major", 3.0)
     y = load_audio(path, sr=11025, offset=1.0, duration=1.0)
