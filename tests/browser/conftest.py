@@ -51,10 +51,8 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@contextlib.contextmanager
-def dashboard(home: Path, **env_vars: str):
-    """``streamlit run app.py`` on a free localhost port; its runs and caches live under ``home``;
-    ``env_vars`` are set for the server (e.g. ``KEYSCOPE_PUBLIC="1"``)."""
+def _start_server(home: Path, env_vars: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
+    """``streamlit run app.py`` on a free localhost port, not waited for: (process, URL, log file)."""
     port = _free_port()
     env = dict(os.environ, KEYSCOPE_RUNS=str(home / "runs"), KEYSCOPE_CACHE=str(home / "cache"),
                PYTHONUNBUFFERED="1", **env_vars)
@@ -65,26 +63,50 @@ def dashboard(home: Path, **env_vars: str):
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
-        url = f"http://127.0.0.1:{port}"
+    return server, f"http://127.0.0.1:{port}", log_path
+
+
+def _wait_healthy(server: subprocess.Popen, url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + 180  # a shared, busy machine starts slowly
+    while True:
         try:
-            deadline = time.monotonic() + 180  # a shared, busy machine starts slowly
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.5)
-            yield url
-        finally:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
+        time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def dashboards(homes: list[Path], **env_vars: str):
+    """One server per folder of ``homes`` (see :func:`dashboard`), all started at once; yields their URLs once
+    every one answers."""
+    servers = []
+    try:
+        for home in homes:
+            servers.append(_start_server(home, env_vars))
+        for server in servers:
+            _wait_healthy(*server)
+        yield [url for _, url, _ in servers]
+    finally:
+        for server, _, _ in servers:
             server.terminate()
+        for server, _, _ in servers:
             try:
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+@contextlib.contextmanager
+def dashboard(home: Path, **env_vars: str):
+    """``streamlit run app.py`` on a free localhost port; its runs and caches live under ``home``;
+    ``env_vars`` are set for the server (e.g. ``KEYSCOPE_PUBLIC="1"``)."""
+    with dashboards([home], **env_vars) as urls:
+        yield urls[0]
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import pytest
 
 from core.msd import hdf5
-from tests.browser.conftest import ROOT, dashboard, metric, upload_and_read_key, wait_for_app
+from tests.browser.conftest import ROOT, dashboard, dashboards, metric, upload_and_read_key, wait_for_app
 from tests.conftest import make_catalog_frame
 
 ERROR = '[data-testid="stException"]'
@@ -141,20 +141,26 @@ def test_every_page_url_opened_first_on_a_fresh_server_gets_the_app(page, app_ur
     paths = _nav_paths(page, app_url)
     app_nav = page.locator(NAV).inner_text()
     assert len(paths) == 7, paths  # home and the six pages
+    headings = {}
     for path in paths:
         page.goto(f"{app_url}/{path}")
         wait_for_app(page)
-        heading = page.locator("h1").first.inner_text()
-        home = tmp_path / (path or "home")
+        headings[path] = page.locator("h1").first.inner_text()
+    homes = [tmp_path / (path or "home") for path in paths]
+    for home in homes:
         home.mkdir()
-        with dashboard(home) as url:  # this URL is the first request the server gets
-            page.goto(f"{url}/{path}")
-            wait_for_app(page)
-            assert page.locator(NAV).inner_text() == app_nav, f"{path!r}: not the app's navigation"
-            assert page.locator("h1").first.inner_text() == heading, f"{path!r}: another page ran"
-            layout = page.locator('[data-testid="stAppViewContainer"]').get_attribute("data-layout")
-            assert (page.title(), layout) == ("Keyscope", "wide"), f"{path!r}: not app.py's page config"
-            assert page.locator(ERROR).count() == 0, f"{path!r} shows an exception"
+    with dashboards(homes) as urls:  # one fresh server per page, started together
+        tabs = []
+        for path, url in zip(paths, urls):  # each URL is the first request its server gets
+            tabs.append(page.context.new_page())
+            tabs[-1].goto(f"{url}/{path}")
+        for path, tab in zip(paths, tabs):
+            wait_for_app(tab, 180_000)
+            assert tab.locator(NAV).inner_text() == app_nav, f"{path!r}: not the app's navigation"
+            assert tab.locator("h1").first.inner_text() == headings[path], f"{path!r}: another page ran"
+            layout = tab.locator('[data-testid="stAppViewContainer"]').get_attribute("data-layout")
+            assert (tab.title(), layout) == ("Keyscope", "wide"), f"{path!r}: not app.py's page config"
+            assert tab.locator(ERROR).count() == 0, f"{path!r} shows an exception"
             # a pages/ folder made a fresh server say "Page not found" over the right page (a modal that
             # also swallowed the first key presses)
-            assert page.get_by_text("Page not found").count() == 0, f"{path!r}: 'Page not found' dialog"
+            assert tab.get_by_text("Page not found").count() == 0, f"{path!r}: 'Page not found' dialog"
