@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,24 @@ def test_lead_lines_keep_to_the_scale_and_the_chords(style):
         allowed = set(arrange._scale(plan.key, harmonic=STYLES[style].harmonic)) | chord_tones | ({(plan.key.tonic + d) % 12 for d in (3, 6, 10)}
                                                                  if STYLES[style].blue_notes else set())
         assert {n.pitch % 12 for n in lead.notes} <= allowed
+
+
+def test_a_sung_plan_is_its_unsung_twin_with_a_voice_that_bends_around_the_notes():
+    for seed, style in enumerate(build.POPULAR):
+        key = Key.from_index(seed * 5 % N_CLASSES)
+        plain, sung = arrange.plan_clip(seed, key, style), arrange.plan_clip(seed, key, style, sung=True)
+        assert sung.sung and sung.lead_program in arrange.SUNG_PROGRAMS
+        assert replace(sung, lead_program=plain.lead_program, sung=False) == plain
+        comp, rest = arrange.arrangement(sung, 12.0)
+        lead = rest.instruments[-1]
+        assert lead.program == sung.lead_program and lead.notes and min(n.velocity for n in lead.notes) >= 60
+        bends = np.array([b.pitch for b in lead.pitch_bends]) / arrange.BEND_PER_SEMITONE
+        assert np.abs(bends).max() <= 1.5 and bends.std() > 0.05  # scoops and vibrato, never another note
+        assert lead.pitch_bends[-1].pitch == 0 and lead.pitch_bends[-1].time >= lead.notes[-1].end
+        unsung_lead = arrange.arrangement(replace(sung, sung=False), 12.0)[1].instruments[-1]
+        assert [n.pitch for n in unsung_lead.notes] == [n.pitch for n in lead.notes] and not unsung_lead.pitch_bends
+    assert [p.sung for p in build.plan_corpus("sung", 4)] == [True] * 4
+    assert not any(p.sung for p in build.plan_corpus("popular", 4))
 
 
 def test_a_key_profile_finds_the_asked_key_in_the_notes():

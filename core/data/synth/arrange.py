@@ -7,7 +7,7 @@ part (which production may distort) and the rest (drums, bass, lead).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -49,6 +49,7 @@ class ClipPlan:
     distorted: bool
     soundfont: int  # index into the soundfonts the build found
     tune: int | None = None  # style "tune": index of the first candidate among the tunes of the key's mode
+    sung: bool = False  # the lead is a voice on top of the mix, sung (:func:`sing`)
 
     @property
     def track_id(self) -> str:
@@ -57,10 +58,13 @@ class ClipPlan:
 
 TUNE = "tune"  # the style of folk-tune clips
 TUNE_PROGRAMS = (40, 0, 73, 6, 24, 21, 19, 42, 48, 71, 68, 46)  # violin, piano, flute, harpsichord, ...
+SUNG_PROGRAMS = (52, 53, 54, 85)  # General MIDI choir aahs, voice oohs, synth voice, lead 6 (voice)
+BEND_PER_SEMITONE = 4096  # MIDI pitch-bend units per semitone at the General MIDI default range of +-2
 
 
-def plan_clip(seed: int, key: Key, style: str | None = None, n_soundfonts: int = 1) -> ClipPlan:
-    """A random arrangement of ``style`` (random when None) in ``key``, all choices from ``seed``."""
+def plan_clip(seed: int, key: Key, style: str | None = None, n_soundfonts: int = 1, sung: bool = False) -> ClipPlan:
+    """A random arrangement of ``style`` (random when None) in ``key``, all choices from ``seed``; ``sung``:
+    always a lead, a voice, drawn after the other choices (which stay those of the same seed unsung)."""
     rng = np.random.default_rng(seed)
     style = style or str(rng.choice(sorted(STYLES)))
     if style == TUNE:
@@ -71,7 +75,7 @@ def plan_clip(seed: int, key: Key, style: str | None = None, n_soundfonts: int =
                         tune=int(rng.integers(len(tunes_in_mode(key.mode)))))
     s = STYLES[style]
     progressions = s.progressions[key.mode]
-    return ClipPlan(
+    plan = ClipPlan(
         seed=seed, key=key, style=style, progression=progressions[int(rng.integers(len(progressions)))],
         tempo=float(rng.uniform(*s.tempo)), beats_per_chord=int(rng.choice(s.beats_per_chord)),
         swing=bool(rng.random() < s.swing), comp_program=int(rng.choice(s.comp_programs)),
@@ -80,6 +84,7 @@ def plan_clip(seed: int, key: Key, style: str | None = None, n_soundfonts: int =
         drums=bool(rng.random() < 0.9), distorted=bool(rng.random() < s.distortion),
         soundfont=int(rng.integers(n_soundfonts)),
     )
+    return replace(plan, lead_program=int(rng.choice(SUNG_PROGRAMS)), sung=True) if sung else plan
 
 
 def _step_time(step: int, step_s: float, swing: bool) -> float:
@@ -158,11 +163,35 @@ def arrangement(plan: ClipPlan, seconds: float):
         if plan.lead_program is not None:
             _lead_part(lead, note, root, intervals, start, chord_steps, rng, scale, style.blue_notes, tonic,
                        style.pentatonic)
+    if plan.sung:
+        sing(lead, np.random.default_rng([plan.seed, 2]))
     comp_midi = pretty_midi.PrettyMIDI(initial_tempo=plan.tempo)
     comp_midi.instruments.append(comp)
     rest = pretty_midi.PrettyMIDI(initial_tempo=plan.tempo)
     rest.instruments.extend(inst for inst in (drums, bass, lead) if inst.notes)
     return comp_midi, rest
+
+
+def sing(inst, rng, rate_hz: float = 50.0) -> None:
+    """Make a monophonic line sound sung: 20 steps of velocity over the band, and, as MIDI pitch bends, a scoop
+    up into some notes (up to a semitone), vibrato on held ones after a straight onset (4.5-6.5 Hz, up to
+    +-0.45 semitone) and a little intonation error per note (8 cents typical)."""
+    import pretty_midi
+
+    for n in inst.notes:
+        n.velocity = int(min(127, n.velocity + 20))
+        detune = rng.normal(0.0, 0.08)
+        scoop = rng.uniform(0.3, 1.0) if rng.random() < 0.4 else 0.0
+        scoop_s, depth, speed = rng.uniform(0.05, 0.12), rng.uniform(0.15, 0.45), rng.uniform(4.5, 6.5)
+        for t in np.arange(n.start, n.end, 1.0 / rate_hz):
+            dt = t - n.start
+            bend = detune - scoop * max(0.0, 1.0 - dt / scoop_s)
+            if dt > 0.2:
+                bend += depth * min(1.0, (dt - 0.2) / 0.3) * np.sin(2 * np.pi * speed * (dt - 0.2))
+            value = int(np.clip(round(bend * BEND_PER_SEMITONE), -8192, 8191))
+            inst.pitch_bends.append(pretty_midi.PitchBend(value, float(t)))
+    if inst.notes:
+        inst.pitch_bends.append(pretty_midi.PitchBend(0, float(inst.notes[-1].end)))
 
 
 def _scale(key: Key, pentatonic: bool = False, harmonic: bool = False) -> list[int]:

@@ -26,8 +26,10 @@ from core.keys import N_CLASSES, Key
 from core.runtime.files import replacing, write_text
 
 MANIFEST = "synth.json"
+POPULAR = ("blues", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
 RECIPES = {  # recipe -> styles drawn in turn
-    "popular": ("blues", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"),
+    "popular": POPULAR,
+    "sung": POPULAR,  # the popular styles with a sung lead on top of the mix (arrange.SUNG_PROGRAMS)
     "tunes": (TUNE,),  # folk tunes with stated keys from music21's corpus
     **{name: (name,) for name in STYLES},
 }
@@ -47,7 +49,8 @@ def plan_corpus(recipe: str, size: int, seed: int = 0, n_soundfonts: int = 1) ->
         raise ValueError(f"unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}")
     styles = RECIPES[recipe]
     return [plan_clip(seed * 10_000_000 + i, Key.from_index(i % N_CLASSES),
-                      styles[(i // N_CLASSES + i) % len(styles)], n_soundfonts) for i in range(size)]
+                      styles[(i // N_CLASSES + i) % len(styles)], n_soundfonts, sung=recipe == "sung")
+            for i in range(size)]
 
 
 def clip_path(plan: ClipPlan) -> Path:
