@@ -31,10 +31,16 @@ MODELS = {'default': str(common.ROOT / 'models/eqkey-default/model.keras'),
           'T12': _run('3c13d69e97c8'), 'T12s1': _run('3b404742ed9a'),  # eqkey-v2 recipe, --timbre-db 12:
           'T12s2': _run('1d26780e1eef'),                              # a random equaliser per example
           'T6': _run('ae1b5ebf1961'), 'T6s1': _run('d76b035a8ff2'),    # the same at --timbre-db 6
-          'T6s2': _run('4edbe2a48797')}
+          'T6s2': _run('4edbe2a48797'),
+          'G0': _run('94f368516a0c'), 'G1': _run('cc11e2da6452'),    # eqkey-v2 recipe, popular-s0 replaced by
+          'G2': _run('ce54a1b474e9'),                                 # sung-s0 (a sung lead): split seeds 0, 1, 2
+          'B0': _run('f6d82660b455'), 'B1': _run('1041108bfa98'),    # eqkey-v2 recipe with sung-s1 added:
+          'B2': _run('354158785c91'),                                 # split seeds 0, 1, 2
+          'N0': _run('6c1aaca1c0cf'), 'N1': _run('d8906acf03ac'),    # eqkey-v2 recipe without popular-s0 (the
+          'N2': _run('3042b46bfd17')}                                # control for G*): split seeds 0, 1, 2
 
 SOUPS = {'soup3': ('default', 'S1', 'S2'), 'soupL3': ('L44', 'L44s1', 'L44s2'),
-         'soup6': ('default', 'S1', 'S2', 'L44', 'L44s1', 'L44s2')}
+         'soup6': ('default', 'S1', 'S2', 'L44', 'L44s1', 'L44s2'), 'soupG': ('G0', 'G1', 'G2')}
 
 def soup(names):
     """A uniform model soup: every weight (batch-norm statistics too) averaged over fine-tunes of one start."""
