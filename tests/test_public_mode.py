@@ -147,8 +147,9 @@ def test_training_limits(runs):
 
 def test_a_watched_run_stops_when_nobody_watches(runs, monkeypatch):
     monkeypatch.setattr("core.models.runs.WATCH_TIMEOUT_S", -1.0)  # stale at once
-    config = RunConfig(input_shape=REPRESENTATIONS["semitone"].input_shape, epochs=50, data="synthetic:96", batch_size=8)
-    assert fit.train(config, watched=True).state == "stopped"
+    config = RunConfig(input_shape=REPRESENTATIONS["semitone"].input_shape, epochs=4, data="synthetic:96", batch_size=8)
+    stopped = fit.train(config, watched=True)
+    assert stopped.state == "stopped" and stopped.status["epoch"] <= 1  # at its first batch's end, not later
     assert fit.train(config, watched=False).state == "finished"  # resumed; no stale watch stops it
 
 

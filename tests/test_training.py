@@ -73,19 +73,19 @@ def test_concurrent_requests_train_once():
 
 
 def test_stop_flag_stops_cleanly():
-    config = RunConfig(**{**TINY, "epochs": 50})
+    config = RunConfig(**{**TINY, "epochs": 5})
     run = fit.train(config, progress=lambda epoch, total, logs: request_stop(config.id))
     assert run.state == "stopped" and run.status["epoch"] == 1
     assert not (run.folder / "predictions.csv").exists()
     epochs_seen = []
     run = fit.train(config, progress=lambda epoch, total, logs: epochs_seen.append(epoch))
-    assert run.state == "finished" and epochs_seen[0] == 2 and epochs_seen[-1] == 50  # resumed after the stop
-    assert run.history()["epoch"].tolist() == list(range(50))
+    assert run.state == "finished" and epochs_seen == [2, 3, 4, 5]  # resumed after the stop
+    assert run.history()["epoch"].tolist() == list(range(5))
     assert not (run.folder / "backup").exists()
 
 
 def test_killed_run_is_not_finished_and_a_rerun_completes_it(runs):
-    config = RunConfig(**{**TINY, "epochs": 40, "data": "synthetic:192"})
+    config = RunConfig(**{**TINY, "epochs": 12, "data": "synthetic:192"})  # far from done when killed at epoch 2
     proc = start_in_background(config)
     niceness = os.getpriority(os.PRIO_PROCESS, proc.pid) - os.getpriority(os.PRIO_PROCESS, 0)
     assert niceness == min(BACKGROUND_NICENESS, 19 - os.getpriority(os.PRIO_PROCESS, 0))  # the page first
@@ -107,7 +107,7 @@ def test_killed_run_is_not_finished_and_a_rerun_completes_it(runs):
     run = fit.train(config, progress=lambda epoch, total, logs: epochs_seen.append(epoch))
     assert run.state == "finished"
     assert epochs_seen[0] > 1 and epochs_seen[0] >= done_before  # resumed from the backup, not from scratch
-    assert epochs_seen[-1] == 40
+    assert epochs_seen[-1] == 12
 
 
 def test_a_half_written_checkpoint_is_dropped_for_the_one_before(runs):
