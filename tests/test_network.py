@@ -112,6 +112,19 @@ def test_sequential_with_average_pooling_flatten_dense(tmp_path):
     assert_same_outputs(tmp_path / "model.keras", np.random.default_rng(3).random((5, 12, 9, 1), dtype=np.float32))
 
 
+def test_strided_convolutions_with_fewer_filters_than_channels(tmp_path):
+    """The shifted-taps path of the runtime's convolution, with strides and both paddings, as Keras computes it."""
+    import keras
+
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((13, 11, 1)), keras.layers.Conv2D(6, 3, padding="same", activation="elu"),
+                              keras.layers.Conv2D(4, (3, 2), strides=(2, 3), padding="valid"),
+                              keras.layers.Conv2D(2, 3, strides=2, padding="same", activation="relu"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(24, activation="softmax")])
+    model.save(tmp_path / "model.keras")
+    assert_same_outputs(tmp_path / "model.keras", np.random.default_rng(6).random((3, 13, 11, 1), dtype=np.float32))
+
+
 def test_a_layer_the_runtime_lacks_falls_back_to_keras(tmp_path):
     import keras
 

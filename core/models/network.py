@@ -85,14 +85,14 @@ def _convolve(x: np.ndarray, kernel: np.ndarray, strides: tuple[int, int]) -> np
     channels values per output position) go through one matmul."""
     kh, kw, channels, filters = kernel.shape
     if filters > channels:
-        cols = _windows(x, (kh, kw), strides)  # (b, r, c, channels, kh, kw)
-        return np.matmul(cols.reshape(*cols.shape[:3], -1), kernel.transpose(2, 0, 1, 3).reshape(-1, filters))
-    rows, cols = (x.shape[1] - kh) // strides[0] + 1, (x.shape[2] - kw) // strides[1] + 1
+        windows = _windows(x, (kh, kw), strides)  # (b, r, c, channels, kh, kw)
+        return np.matmul(windows.reshape(*windows.shape[:3], -1), kernel.transpose(2, 0, 1, 3).reshape(-1, filters))
+    (sr, sc), rows, cols = strides, (x.shape[1] - kh) // strides[0] + 1, (x.shape[2] - kw) // strides[1] + 1
     taps = (x @ kernel.transpose(2, 0, 1, 3).reshape(channels, -1)).reshape(*x.shape[:3], kh, kw, filters)
     out = np.zeros((x.shape[0], rows, cols, filters), dtype=taps.dtype)
     for i in range(kh):
         for j in range(kw):
-            out += taps[:, i:i + strides[0] * (rows - 1) + 1:strides[0], j:j + strides[1] * (cols - 1) + 1:strides[1], i, j]
+            out += taps[:, i:i + sr * (rows - 1) + 1:sr, j:j + sc * (cols - 1) + 1:sc, i, j]
     return out
 
 
