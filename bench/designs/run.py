@@ -40,7 +40,8 @@ MODELS = {'default': str(common.ROOT / 'models/eqkey-default/model.keras'),
           'N2': _run('3042b46bfd17')}                                # control for G*): split seeds 0, 1, 2
 
 SOUPS = {'soup3': ('default', 'S1', 'S2'), 'soupL3': ('L44', 'L44s1', 'L44s2'),
-         'soup6': ('default', 'S1', 'S2', 'L44', 'L44s1', 'L44s2'), 'soupG': ('G0', 'G1', 'G2'), 'soupVG': ('default', 'G0'), 'soupVG1': ('S1', 'G1'), 'soupVG2': ('S2', 'G2')}
+         'soup6': ('default', 'S1', 'S2', 'L44', 'L44s1', 'L44s2'), 'soupG': ('G0', 'G1', 'G2'),
+         'soupVG': ('default', 'G0'), 'soupVG1': ('S1', 'G1'), 'soupVG2': ('S2', 'G2')}
 
 def soup(names):
     """A uniform model soup: every weight (batch-norm statistics too) averaged over fine-tunes of one start."""

@@ -78,22 +78,31 @@ def _windows(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int]) -
     return view[:, ::strides[0], ::strides[1]]
 
 
-def _convolve(x: np.ndarray, kernel: np.ndarray, strides: tuple[int, int]) -> np.ndarray:
-    """Cross-correlation of the padded ``x`` (batch, rows, cols, channels) with ``kernel`` (kh, kw, channels,
-    filters), as Keras's Conv2D. With no more filters than channels, every tap's product is taken in one matmul
-    and the taps' shifted outputs added (each input value read once); otherwise the unfolded windows (kh x kw x
-    channels values per output position) go through one matmul."""
+def _convolution(kernel: np.ndarray, strides: tuple[int, int]):
+    """Cross-correlation of a padded batch (batch, rows, cols, channels) with ``kernel`` (kh, kw, channels,
+    filters), as Keras's Conv2D, its kernel matrix made once. With no more filters than channels, every tap's
+    product is taken in one matmul and the taps' shifted outputs added (each input value read once); otherwise the
+    unfolded windows (kh x kw x channels values per output position) go through one matmul."""
     kh, kw, channels, filters = kernel.shape
+    by_channel = kernel.transpose(2, 0, 1, 3)  # (channels, kh, kw, filters)
     if filters > channels:
-        windows = _windows(x, (kh, kw), strides)  # (b, r, c, channels, kh, kw)
-        return np.matmul(windows.reshape(*windows.shape[:3], -1), kernel.transpose(2, 0, 1, 3).reshape(-1, filters))
-    (sr, sc), rows, cols = strides, (x.shape[1] - kh) // strides[0] + 1, (x.shape[2] - kw) // strides[1] + 1
-    taps = (x @ kernel.transpose(2, 0, 1, 3).reshape(channels, -1)).reshape(*x.shape[:3], kh, kw, filters)
-    out = np.zeros((x.shape[0], rows, cols, filters), dtype=taps.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            out += taps[:, i:i + sr * (rows - 1) + 1:sr, j:j + sc * (cols - 1) + 1:sc, i, j]
-    return out
+        flat = by_channel.reshape(-1, filters)
+
+        def unfolded(x):
+            windows = _windows(x, (kh, kw), strides)  # (b, r, c, channels, kh, kw)
+            return np.matmul(windows.reshape(*windows.shape[:3], -1), flat)
+        return unfolded
+    every_tap, (sr, sc) = by_channel.reshape(channels, -1), strides
+
+    def shifted(x):
+        rows, cols = (x.shape[1] - kh) // sr + 1, (x.shape[2] - kw) // sc + 1
+        taps = (x @ every_tap).reshape(*x.shape[:3], kh, kw, filters)
+        out = np.zeros((x.shape[0], rows, cols, filters), dtype=taps.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                out += taps[:, i:i + sr * (rows - 1) + 1:sr, j:j + sc * (cols - 1) + 1:sc, i, j]
+        return out
+    return shifted
 
 
 class Layer:
@@ -129,7 +138,8 @@ class Layer:
         bias = np.asarray(weights[1], dtype=np.float32) if config.get("use_bias", True) else np.float32(0)
         size, strides = kernel.shape[:2], tuple(config.get("strides", (1, 1)))
         padding, act = config.get("padding", "valid"), _activation(config.get("activation"))
-        return lambda x: act(_convolve(_pad(x, size, strides, padding), kernel, strides) + bias)
+        convolve = _convolution(kernel, strides)
+        return lambda x: act(convolve(_pad(x, size, strides, padding)) + bias)
 
     def _build_Dense(self, config, weights):
         kernel = np.asarray(weights[0], dtype=np.float32)
