@@ -37,7 +37,11 @@ MODELS = {'default': str(common.ROOT / 'models/eqkey-default/model.keras'),
           'B0': _run('f6d82660b455'), 'B1': _run('1041108bfa98'),    # eqkey-v2 recipe with sung-s1 added:
           'B2': _run('354158785c91'),                                 # split seeds 0, 1, 2
           'N0': _run('6c1aaca1c0cf'), 'N1': _run('d8906acf03ac'),    # eqkey-v2 recipe without popular-s0 (the
-          'N2': _run('3042b46bfd17')}                                # control for G*): split seeds 0, 1, 2
+          'N2': _run('3042b46bfd17'),                                # control for G*): split seeds 0, 1, 2
+          'P0': _run('4c95484fbc59'), 'P1': _run('b3bb715f22e8'),  # eqkey-v2 recipe + the real pool labelled by the
+          'P2': _run('668c65033cce'),                                 # default alone (noisy student): split seeds 0, 1, 2
+          'Q0': _run('a3edf7642817'), 'Q1': _run('281d0eb72fe3'),  # the same with as many major as minor pool
+          'Q2': _run('00e78b2b5968')}                                 # excerpts (50 each): split seeds 0, 1, 2
 
 SOUPS = {'soup3': ('default', 'S1', 'S2'), 'soupL3': ('L44', 'L44s1', 'L44s2'),
          'soup6': ('default', 'S1', 'S2', 'L44', 'L44s1', 'L44s2'), 'soupG': ('G0', 'G1', 'G2'),
