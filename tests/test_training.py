@@ -16,7 +16,7 @@ from core.evaluation.scoring import clip_path
 from core.models.config import RunConfig, preset
 from core.models.runs import list_runs, request_stop
 from core.training import fit
-from core.training.launch import BACKGROUND_NICENESS, start_in_background
+from core.training.launch import BACKGROUND_NICENESS, check, pin_data, start_in_background
 
 TINY = dict(input_shape=(12, 8, 1), data="synthetic:96", batch_size=16, epochs=2)
 
@@ -248,6 +248,24 @@ def test_a_labels_csv_trains_from_the_feature_store(tmp_path, monkeypatch, runs)
     assert not any(os.path.isabs(track) for track in predictions.track_id)
     assert all(clip_path(track, index, config.data).is_file()
                for track, index in zip(predictions.track_id, predictions.class_index))
+
+
+def test_a_run_is_pinned_to_its_labels_and_will_not_start_on_changed_ones(tmp_path):
+    from tests.audio_fixtures import write_key_audio
+
+    for name in ("C major", "A minor"):
+        write_key_audio(tmp_path / f"{name[0]}.wav", name, seconds=0.5)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,key\nC.wav,C major\nA.wav,A minor\n")
+    unpinned = RunConfig(**{**TINY, "data": f"labels:{labels}"})
+    config = pin_data(unpinned)
+    assert config.data_digest and config.id != unpinned.id
+    check(config)  # the labels it was pinned to
+    labels.write_text("file,key\nC.wav,C major\nA.wav,C major\n")  # one key relabelled
+    assert pin_data(unpinned).id != config.id  # other labels: a run of their own, the old one kept
+    with pytest.raises(ValueError, match="changed after this run was set up"):
+        fit.train(config)
+    assert pin_data(RunConfig(**TINY)) == RunConfig(**TINY)  # generated examples: no labels to pin
 
 
 @pytest.mark.parametrize("argv,words", [

@@ -7,7 +7,7 @@ from core.models.config import LOSSES, OPTIMIZERS, PRESETS, RunConfig
 from core.models.representations import REPRESENTATIONS
 from core.models.runs import WATCH_TIMEOUT_S, Run, get_run, keep_watching, request_stop
 from core.service.urlstate import Param
-from core.training.launch import LimitError, check, check_limits, start_in_background
+from core.training.launch import LimitError, check, check_limits, pin_data, start_in_background
 from ui import guard
 from ui.charts import training_curves
 from ui.settings import policy
@@ -66,9 +66,11 @@ def apply_preset() -> None:
 
 
 def build_config(values: dict) -> RunConfig:
-    """The RunConfig of the page's settings; the input shape is the representation's."""
+    """The RunConfig of the page's settings; the input shape is the representation's. Where this visitor may train,
+    pinned to the labels its data reads, as `python -m core train` pins them (a public page reads no file for it)."""
     settings = {field: config_value(name, values[name]) for name, field in FIELDS.items()}
-    return RunConfig(**settings, input_shape=REPRESENTATIONS[settings["representation"]].input_shape)
+    config = RunConfig(**settings, input_shape=REPRESENTATIONS[settings["representation"]].input_shape)
+    return pin_data(config) if guard.may_train() else config
 
 
 def show_run(run: Run) -> None:

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from core.models.config import RunConfig, preset
     from core.models.runs import ship
     from core.training.fit import train
+    from core.training.launch import pin_data
 
     try:
         if args.config:
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             overrides = {name: getattr(args, name) for name in (*_SETTINGS, "augment")
                          if getattr(args, name, None) is not None}
-            config = preset(args.preset, **overrides)
+            config = pin_data(preset(args.preset, **overrides))
     except (ValueError, TypeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

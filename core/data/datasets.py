@@ -136,6 +136,24 @@ def describe(spec: str, data: Dataset) -> dict:
     return info
 
 
+def labels_digest(spec: str) -> str | None:
+    """12 hex digits of the labels CSVs a ``synth:`` or ``labels:`` spec reads; None for other specs, or where a CSV
+    is missing or unreadable (training then says why). The same spec over other labels (a pool labelled again, a
+    corpus rebuilt at another size) is other data, so a run's settings carry this (:func:`core.training.launch.pin_data`)."""
+    if not parse(spec).labelled_audio:
+        return None
+    from core.service.access import open_regular
+
+    digest = hashlib.sha256()
+    try:
+        for csv in label_files(spec):
+            with open_regular(csv) as handle:  # a FIFO named as labels cannot hang this
+                digest.update(handle.read())
+    except (ValueError, OSError):
+        return None
+    return digest.hexdigest()[:12]
+
+
 def label_files(spec: str) -> list[Path]:
     """The labels CSVs of a ``labels:PATH.csv`` or ``synth:NAME[+NAME...]`` spec (a ValueError saying how to
     make a generated corpus that is not there)."""

@@ -32,6 +32,7 @@ class RunConfig:
     init: str | None = None  # a model whose weights the network starts from ("default", a shipped name, a run id)
     max_frames: int | None = None  # tuned data: each training batch a random run of input_shape[1]..max_frames frames
     timbre_db: float | None = None  # tuned data: each example through a random equaliser of up to +-this many dB
+    data_digest: str | None = None  # the labels' content for a labelled-audio spec (core.data.datasets.labels_digest)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_shape", tuple(int(v) for v in self.input_shape))
@@ -70,7 +71,7 @@ class RunConfig:
         return cls(**data)
 
 
-OPTIONAL = ("width", "init", "max_frames", "timbre_db")  # settings added later, left out of the id when unset
+OPTIONAL = ("width", "init", "max_frames", "timbre_db", "data_digest")  # settings added later, left out of the id when unset
 LOSSES = {"categorical_crossentropy": "categorical_crossentropy", "mse": "mean_squared_error"}
 OPTIMIZERS = ("adam", "sgd")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import subprocess
@@ -14,6 +15,15 @@ from core.data.specs import parse
 from core.errors import KeyscopeError
 from core.models.config import RunConfig
 from core.models.runs import get_run, list_runs, runs_dir
+
+
+def pin_data(config: RunConfig) -> RunConfig:
+    """``config`` with the digest of the labels its data spec reads (:func:`core.data.datasets.labels_digest`): new
+    labels under the same spec (a pool labelled again, a corpus rebuilt at another size) make a new run instead of
+    finding the old one finished, and a run cannot resume on labels that changed under it."""
+    from core.data.datasets import labels_digest
+
+    return dataclasses.replace(config, data_digest=labels_digest(config.data))
 
 
 class LimitError(KeyscopeError, ValueError):
@@ -32,6 +42,9 @@ def check(config: RunConfig) -> None:
     if config.model not in BUILDERS:
         raise ValueError(f"unknown model {config.model!r}; choose one of {sorted(BUILDERS)}")
     datasets.check_spec(config.data, config.representation)
+    if config.data_digest is not None and datasets.labels_digest(config.data) != config.data_digest:
+        raise ValueError(f"the labels of {config.data} changed after this run was set up; set it up again "
+                         "(a run on the new labels gets an id of its own)")
     if config.init:
         from core.estimate.estimators import model_folder
 
