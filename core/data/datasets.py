@@ -148,7 +148,8 @@ def labels_digest(spec: str) -> str | None:
     try:
         for csv in label_files(spec):
             with open_regular(csv) as handle:  # a FIFO named as labels cannot hang this
-                digest.update(handle.read())
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
     except (ValueError, OSError):
         return None
     return digest.hexdigest()[:12]
