@@ -4,7 +4,6 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,7 +15,7 @@ from core.evaluation.scoring import clip_path
 from core.models.config import RunConfig, preset
 from core.models.runs import list_runs, request_stop
 from core.training import fit
-from core.training.launch import BACKGROUND_NICENESS, check, pin_data, start_in_background
+from core.training.launch import BACKGROUND_NICENESS, autogroup, check, pin_data, start_in_background
 
 TINY = dict(input_shape=(12, 8, 1), data="synthetic:96", batch_size=16, epochs=2)
 
@@ -90,12 +89,10 @@ def test_killed_run_is_not_finished_and_a_rerun_completes_it(runs):
     proc = start_in_background(config)
     niceness = os.getpriority(os.PRIO_PROCESS, proc.pid) - os.getpriority(os.PRIO_PROCESS, 0)
     assert niceness == min(BACKGROUND_NICENESS, 19 - os.getpriority(os.PRIO_PROCESS, 0))  # the page first
-    own = Path("/proc/self/autogroup")
-    own_group = own.read_text().split() if own.exists() else []  # empty where autogroup is compiled in but off
-    if own_group:  # a kernel that schedules sessions as groups: the run's group yields to the dashboard's too
-        own_name, _, own_nice = own_group
-        name, _, nice = Path(f"/proc/{proc.pid}/autogroup").read_text().split()
-        assert name != own_name and int(nice) == min(int(own_nice) + BACKGROUND_NICENESS, 19)
+    own = autogroup()
+    if own:  # a kernel that schedules sessions as groups: the run's group yields to the dashboard's too
+        name, nice = autogroup(proc.pid)
+        assert name != own[0] and nice == min(own[1] + BACKGROUND_NICENESS, 19)
     status = runs / config.id / "status.json"
     deadline = time.time() + 120
     while time.time() < deadline and (json.loads(status.read_text()) if status.exists() else {}).get("epoch", 0) < 2:

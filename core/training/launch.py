@@ -80,11 +80,19 @@ def run_nicer(pid: int, steps: int) -> None:
         return
     with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0) + steps)
-    with contextlib.suppress(OSError, ValueError, IndexError):  # no autogroup here, or not ours to change
-        own_group, _, own_nice = Path("/proc/self/autogroup").read_text().split()
-        group = Path(f"/proc/{pid}/autogroup")
-        if group.read_text().split()[0] != own_group:  # never the dashboard's own group
-            group.write_text(str(min(int(own_nice) + steps, 19)))
+    own, theirs = autogroup(), autogroup(pid)
+    if own and theirs and theirs[0] != own[0]:  # never the dashboard's own group
+        with contextlib.suppress(OSError):  # not ours to change
+            Path(f"/proc/{pid}/autogroup").write_text(str(min(own[1] + steps, 19)))
+
+
+def autogroup(pid: int | str = "self") -> tuple[str, int] | None:
+    """The scheduling group of process ``pid`` and the group's niceness; None where the kernel reports none (no
+    autogroup, or compiled in but off: the file then reads empty)."""
+    with contextlib.suppress(OSError, ValueError):
+        name, _, nice = Path(f"/proc/{pid}/autogroup").read_text().split()
+        return name, int(nice)
+    return None
 
 
 def start_in_background(config: RunConfig, watched: bool = False) -> subprocess.Popen:
